@@ -1,0 +1,148 @@
+//! Node configuration. Ticks are the unit of time: the driver decides how long one is.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+use crate::types::NodeId;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    pub id: NodeId,
+    /// Every voting member, including `id`.
+    pub voters: Vec<NodeId>,
+    /// Base election timeout; each wait is drawn from `[election_ticks, 2 * election_ticks)`.
+    pub election_ticks: u32,
+    pub heartbeat_ticks: u32,
+    /// Campaign only after a pre-vote round shows a quorum would vote, so a partitioned
+    /// node rejoining does not disrupt a healthy leader with its inflated term.
+    pub pre_vote: bool,
+    /// A leader steps down when it has not heard from a quorum within an election timeout,
+    /// and nodes that heard from a leader within one ignore vote requests.
+    pub check_quorum: bool,
+    /// Appends in flight to one follower in replicate state before it is paused.
+    pub inflight_msgs_max: usize,
+    /// Bytes of entries in one Append (at least one entry is always sent).
+    pub append_bytes_max: usize,
+    /// Largest proposal accepted.
+    pub entry_bytes_max: usize,
+    /// Seed of the PRNG drawing election timeouts; mixed with `id`.
+    pub seed: u64,
+    /// Test-only: a deliberate bug, so checkers can be shown to catch it.
+    #[cfg(feature = "bug-injection")]
+    #[serde(skip)]
+    pub bug: Option<InjectedBug>,
+}
+
+/// Deliberate protocol violations, compiled in only with the `bug-injection` feature.
+#[cfg(feature = "bug-injection")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InjectedBug {
+    /// Grant every vote request whose log is up to date, even after voting in this term.
+    VoteTwice,
+    /// Commit by counting replicas even when the entry is from an earlier term (Figure 8).
+    CommitOldTerm,
+}
+
+impl Config {
+    /// Defaults chosen for a 10 ms tick: 100 ms heartbeats, 0.5–1 s election timeouts.
+    pub fn new(id: NodeId, voters: Vec<NodeId>) -> Self {
+        Config {
+            id,
+            voters,
+            election_ticks: 50,
+            heartbeat_ticks: 10,
+            pre_vote: true,
+            check_quorum: true,
+            inflight_msgs_max: 64,
+            append_bytes_max: 1 << 20,
+            entry_bytes_max: 1 << 20,
+            seed: 0,
+            #[cfg(feature = "bug-injection")]
+            bug: None,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.id == 0 || self.voters.contains(&0) {
+            return Err(ConfigError::ZeroId);
+        }
+        if !self.voters.contains(&self.id) {
+            return Err(ConfigError::NotAVoter {
+                id: self.id,
+                voters: self.voters.clone(),
+            });
+        }
+        let mut sorted = self.voters.clone();
+        sorted.sort_unstable();
+        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(ConfigError::DuplicateVoter(w[0]));
+        }
+        if self.heartbeat_ticks == 0 || self.heartbeat_ticks >= self.election_ticks {
+            return Err(ConfigError::BadTicks {
+                heartbeat: self.heartbeat_ticks,
+                election: self.election_ticks,
+            });
+        }
+        let limits = [
+            ("inflight_msgs_max", self.inflight_msgs_max),
+            ("append_bytes_max", self.append_bytes_max),
+            ("entry_bytes_max", self.entry_bytes_max),
+        ];
+        match limits.iter().find(|(_, v)| *v == 0) {
+            Some((name, _)) => Err(ConfigError::ZeroLimit { name }),
+            None => Ok(()),
+        }
+    }
+
+    #[cfg(feature = "bug-injection")]
+    pub(crate) fn has_bug(&self, bug: InjectedBug) -> bool {
+        self.bug == Some(bug)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validate_table() {
+        let ok = Config::new(1, vec![1, 2, 3]);
+        assert_eq!(ok.validate(), Ok(()));
+        let cases: Vec<(Config, ConfigError)> = vec![
+            (Config::new(0, vec![0, 1]), ConfigError::ZeroId),
+            (
+                Config::new(4, vec![1, 2]),
+                ConfigError::NotAVoter {
+                    id: 4,
+                    voters: vec![1, 2],
+                },
+            ),
+            (
+                Config::new(1, vec![1, 2, 2]),
+                ConfigError::DuplicateVoter(2),
+            ),
+            (
+                Config {
+                    heartbeat_ticks: 50,
+                    ..ok.clone()
+                },
+                ConfigError::BadTicks {
+                    heartbeat: 50,
+                    election: 50,
+                },
+            ),
+            (
+                Config {
+                    inflight_msgs_max: 0,
+                    ..ok.clone()
+                },
+                ConfigError::ZeroLimit {
+                    name: "inflight_msgs_max",
+                },
+            ),
+        ];
+        for (cfg, want) in cases {
+            assert_eq!(cfg.validate(), Err(want));
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Typed errors: what a caller did wrong (a proposal to a follower), or what a disk handed
+//! back that cannot be a valid Raft state. Peer messages never produce errors; bad ones are
+//! dropped and counted in [`crate::Stats`].
+
+use thiserror::Error;
+
+use crate::types::{Index, NodeId, Term};
+
+/// Why [`crate::Node::step`] refused an input from the local application.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StepError {
+    #[error("not the leader; known leader: {leader:?}")]
+    NotLeader { leader: Option<NodeId> },
+    #[error("proposal of {size_bytes} bytes exceeds the limit of {max_bytes} bytes")]
+    ProposalTooLarge { size_bytes: usize, max_bytes: usize },
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    #[error("node id 0 is reserved")]
+    ZeroId,
+    #[error("node {id} is not among the voters {voters:?}")]
+    NotAVoter { id: NodeId, voters: Vec<NodeId> },
+    #[error("voter {0} is listed twice")]
+    DuplicateVoter(NodeId),
+    #[error(
+        "heartbeat_ticks ({heartbeat}) must be positive and below election_ticks ({election})"
+    )]
+    BadTicks { heartbeat: u32, election: u32 },
+    #[error("{name} must be positive")]
+    ZeroLimit { name: &'static str },
+}
+
+/// Why a restored (persisted) state cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RestoreError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("persisted entry at position {position} has index {found}, expected {expected}")]
+    NonContiguous {
+        position: usize,
+        found: Index,
+        expected: Index,
+    },
+    #[error("persisted entry {index} has term {term}, below its predecessor's {previous}")]
+    TermDecreases {
+        index: Index,
+        term: Term,
+        previous: Term,
+    },
+    #[error("persisted entry {index} has term {term}, beyond the hard state's term {hard_term}")]
+    TermBeyondHardState {
+        index: Index,
+        term: Term,
+        hard_term: Term,
+    },
+    #[error("persisted commit index {commit} is beyond the last entry {last_index}")]
+    CommitBeyondLog { commit: Index, last_index: Index },
+    #[error("persisted vote for {0}, which is not a voter")]
+    VoteForUnknown(NodeId),
+}

@@ -1,0 +1,100 @@
+//! The follower: accept the leader's appends (truncating a conflicting suffix), learn
+//! commit from appends and heartbeats.
+
+use crate::message::{Message, MessageBody};
+use crate::node::Node;
+use crate::types::{Entry, Index, Term};
+
+impl Node {
+    pub(crate) fn step_follower(&mut self, m: Message) {
+        match m.body {
+            MessageBody::Append {
+                prev_index,
+                prev_term,
+                entries,
+                commit,
+            } => {
+                self.election_elapsed = 0;
+                self.leader = Some(m.from);
+                self.handle_append(m.from, prev_index, prev_term, &entries, commit);
+            }
+            MessageBody::Heartbeat { commit } => {
+                self.election_elapsed = 0;
+                self.leader = Some(m.from);
+                // The leader sends min(our match, its commit), so this never exceeds our log;
+                // the clamp only guards against a misbehaving peer.
+                self.log.commit_to(commit.min(self.log.last_index()));
+                self.send(m.from, self.term, MessageBody::HeartbeatResponse);
+            }
+            _ => self.stats.dropped_unexpected += 1,
+        }
+    }
+
+    fn handle_append(
+        &mut self,
+        leader: u64,
+        prev_index: Index,
+        prev_term: Term,
+        entries: &[Entry],
+        commit: Index,
+    ) {
+        if !well_formed(prev_index, entries, self.term) {
+            self.stats.dropped_malformed += 1;
+            return;
+        }
+        let committed = self.log.committed();
+        if prev_index < committed {
+            // Already have (and committed) this prefix; tell the leader where we are.
+            self.reply_append(leader, false, committed, None, 0);
+            return;
+        }
+        if !self.log.matches(prev_index, prev_term) {
+            let (conflict_term, conflict_index) = match self.log.term(prev_index) {
+                Some(t) => (Some(t), self.log.first_index_of_term_at(prev_index)),
+                None => (None, self.log.last_index() + 1),
+            };
+            self.reply_append(leader, true, prev_index, conflict_term, conflict_index);
+            return;
+        }
+        if let Some(conflict) = self.log.find_conflict(entries) {
+            if conflict <= committed {
+                // Only a broken leader asks to overwrite a committed entry.
+                self.stats.dropped_malformed += 1;
+                return;
+            }
+            let skip = (conflict - prev_index - 1) as usize;
+            self.log.truncate_and_append(&entries[skip..]);
+        }
+        let last_new = prev_index + entries.len() as Index;
+        self.log.commit_to(commit.min(last_new));
+        self.reply_append(leader, false, last_new, None, 0);
+    }
+
+    fn reply_append(
+        &mut self,
+        to: u64,
+        reject: bool,
+        index: Index,
+        conflict_term: Option<Term>,
+        conflict_index: Index,
+    ) {
+        let body = MessageBody::AppendResponse {
+            reject,
+            index,
+            conflict_term,
+            conflict_index,
+        };
+        self.send(to, self.term, body);
+    }
+}
+
+/// Entries must follow `prev_index` contiguously with non-decreasing terms no newer than
+/// the leader's term.
+fn well_formed(prev_index: Index, entries: &[Entry], term: Term) -> bool {
+    let contiguous = entries
+        .iter()
+        .enumerate()
+        .all(|(i, e)| Some(e.index) == prev_index.checked_add(i as Index + 1));
+    let sorted = entries.windows(2).all(|w| w[0].term <= w[1].term);
+    contiguous && sorted && entries.last().is_none_or(|e| e.term <= term)
+}

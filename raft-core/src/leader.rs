@@ -1,0 +1,252 @@
+//! The leader: proposals, replication with pipelining and fast backtracking, heartbeats,
+//! check-quorum, and commit by counting current-term replicas.
+
+use crate::error::StepError;
+use crate::message::{Message, MessageBody};
+use crate::node::{Node, Role};
+use crate::progress::{Progress, ProgressState};
+use crate::quorum;
+use crate::types::{Entry, EntryKind, Index, LogPosition, Term};
+
+impl Node {
+    pub(crate) fn become_leader(&mut self) {
+        assert_eq!(
+            self.role,
+            Role::Candidate,
+            "only a candidate becomes leader"
+        );
+        self.role = Role::Leader;
+        self.leader = Some(self.cfg.id);
+        self.heartbeat_elapsed = 0;
+        self.reset_election_timer();
+        let next = self.log.last_index() + 1;
+        let window = self.cfg.inflight_msgs_max;
+        self.progress = self
+            .peers()
+            .into_iter()
+            .map(|p| (p, Progress::new(next, window)))
+            .collect();
+        // The no-op lets entries of earlier terms commit as soon as this term's entry does.
+        self.append_entry(EntryKind::Empty, Vec::new());
+    }
+
+    pub(crate) fn propose(&mut self, data: Vec<u8>) -> Result<LogPosition, StepError> {
+        if self.role != Role::Leader {
+            return Err(StepError::NotLeader {
+                leader: self.leader,
+            });
+        }
+        if data.len() > self.cfg.entry_bytes_max {
+            let max_bytes = self.cfg.entry_bytes_max;
+            return Err(StepError::ProposalTooLarge {
+                size_bytes: data.len(),
+                max_bytes,
+            });
+        }
+        Ok(self.append_entry(EntryKind::Normal, data))
+    }
+
+    fn append_entry(&mut self, kind: EntryKind, data: Vec<u8>) -> LogPosition {
+        let pos = LogPosition {
+            term: self.term,
+            index: self.log.last_index() + 1,
+        };
+        self.log.append(Entry {
+            term: pos.term,
+            index: pos.index,
+            kind,
+            data,
+        });
+        for peer in self.peers() {
+            while self.send_append(peer, false) {}
+        }
+        pos
+    }
+
+    /// Sends the next append to `peer` unless its progress is paused. An empty append is
+    /// sent only when `allow_empty` (to carry commit or to probe). Returns whether it sent.
+    pub(crate) fn send_append(&mut self, peer: u64, allow_empty: bool) -> bool {
+        let pr = &self.progress[&peer];
+        if pr.is_paused() {
+            return false;
+        }
+        let prev_index = pr.next_index - 1;
+        let prev_term = self
+            .log
+            .term(prev_index)
+            .expect("next_index - 1 is always in the log");
+        let entries = self
+            .log
+            .slice_bytes(pr.next_index, self.cfg.append_bytes_max);
+        if entries.is_empty() && !allow_empty {
+            return false;
+        }
+        let last = entries.last().map(|e| e.index);
+        self.progress
+            .get_mut(&peer)
+            .expect("peer progress")
+            .sent(last);
+        let commit = self.log.committed();
+        self.send(
+            peer,
+            self.term,
+            MessageBody::Append {
+                prev_index,
+                prev_term,
+                entries,
+                commit,
+            },
+        );
+        true
+    }
+
+    pub(crate) fn tick_leader(&mut self) {
+        self.heartbeat_elapsed += 1;
+        self.election_elapsed += 1;
+        if self.election_elapsed >= self.cfg.election_ticks {
+            self.election_elapsed = 0;
+            if self.cfg.check_quorum && !self.check_quorum_active() {
+                self.stats.leaderships_lost_check_quorum += 1;
+                self.become_follower(self.term, None);
+                return;
+            }
+        }
+        if self.heartbeat_elapsed >= self.cfg.heartbeat_ticks {
+            self.heartbeat_elapsed = 0;
+            self.broadcast_heartbeat();
+        }
+    }
+
+    /// Whether a quorum (counting self) was heard from since the last check; resets flags.
+    fn check_quorum_active(&mut self) -> bool {
+        let me = self.cfg.id;
+        let active = self
+            .cfg
+            .voters
+            .iter()
+            .filter(|&&v| v == me || self.progress.get(&v).is_some_and(|p| p.recent_active))
+            .count();
+        self.progress
+            .values_mut()
+            .for_each(|p| p.recent_active = false);
+        active >= quorum::majority(self.cfg.voters.len())
+    }
+
+    fn broadcast_heartbeat(&mut self) {
+        let committed = self.log.committed();
+        for peer in self.peers() {
+            let commit = self.progress[&peer].match_index.min(committed);
+            self.send(peer, self.term, MessageBody::Heartbeat { commit });
+        }
+    }
+
+    pub(crate) fn step_leader(&mut self, m: Message) {
+        let Some(pr) = self.progress.get_mut(&m.from) else {
+            self.stats.dropped_misaddressed += 1;
+            return;
+        };
+        pr.recent_active = true;
+        match m.body {
+            MessageBody::AppendResponse {
+                reject: false,
+                index,
+                ..
+            } => self.on_append_accepted(m.from, index),
+            MessageBody::AppendResponse {
+                reject: true,
+                index,
+                conflict_term,
+                conflict_index,
+            } => self.on_append_rejected(m.from, index, conflict_term, conflict_index),
+            MessageBody::HeartbeatResponse => {
+                pr.on_heartbeat_response();
+                if pr.match_index < self.log.last_index() {
+                    self.send_append(m.from, true);
+                }
+            }
+            _ => self.stats.dropped_unexpected += 1,
+        }
+    }
+
+    fn on_append_accepted(&mut self, peer: u64, index: Index) {
+        if index > self.log.last_index() {
+            self.stats.dropped_malformed += 1;
+            return;
+        }
+        let pr = self.progress.get_mut(&peer).expect("peer progress");
+        if !pr.maybe_update(index) {
+            return;
+        }
+        if pr.state == ProgressState::Probe {
+            pr.become_replicate();
+        }
+        self.maybe_commit_and_notify();
+        while self.send_append(peer, false) {}
+    }
+
+    fn on_append_rejected(
+        &mut self,
+        peer: u64,
+        rejected: Index,
+        conflict_term: Option<Term>,
+        conflict_index: Index,
+    ) {
+        // Skip the follower's whole conflicting term: if we hold that term, resume after our
+        // last entry of it; otherwise at the first index the follower has of it.
+        let hint = match conflict_term.and_then(|t| self.log.last_index_of_term(t)) {
+            Some(last_of_term) => last_of_term + 1,
+            None => conflict_index.max(1),
+        };
+        let pr = self.progress.get_mut(&peer).expect("peer progress");
+        if pr.maybe_decrease(rejected, hint) {
+            self.send_append(peer, true);
+        }
+    }
+
+    /// Advances commit if a quorum holds an entry of this term; then tells caught-up
+    /// followers (they would otherwise learn the new commit only at the next heartbeat).
+    pub(crate) fn maybe_commit_and_notify(&mut self) {
+        if !self.maybe_commit() {
+            return;
+        }
+        let last = self.log.last_index();
+        for peer in self.peers() {
+            if self.progress[&peer].match_index == last {
+                self.send_append(peer, true);
+            }
+        }
+    }
+
+    fn maybe_commit(&mut self) -> bool {
+        let me = self.cfg.id;
+        let matches: Vec<Index> = self
+            .cfg
+            .voters
+            .iter()
+            .map(|&v| {
+                if v == me {
+                    self.log.persisted()
+                } else {
+                    self.progress[&v].match_index
+                }
+            })
+            .collect();
+        let index = quorum::committed_index(&matches);
+        let own_term = self.log.term(index) == Some(self.term) || self.injected_commit_old_term();
+        if index > self.log.committed() && own_term {
+            self.log.commit_to(index);
+            return true;
+        }
+        false
+    }
+
+    #[cfg(feature = "bug-injection")]
+    fn injected_commit_old_term(&self) -> bool {
+        self.cfg.has_bug(crate::config::InjectedBug::CommitOldTerm)
+    }
+
+    #[cfg(not(feature = "bug-injection"))]
+    fn injected_commit_old_term(&self) -> bool {
+        false
+    }
+}

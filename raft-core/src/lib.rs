@@ -1,0 +1,44 @@
+//! Raft consensus as a pure, deterministic state machine.
+//!
+//! A [`Node`] is driven entirely through [`Node::step`]: every timer tick, peer message,
+//! local proposal and storage acknowledgement is an [`Input`], and each step returns a
+//! [`Ready`] describing what the driver must persist, send and apply — in the order
+//! documented on [`Ready`]. The same [`Config`] (including its seed) and the same inputs
+//! always produce the same outputs, byte for byte.
+//!
+//! What this crate is **not**: it does no I/O, owns no threads, reads no clock and draws
+//! no global randomness. It does not know about networks, disks, or serialization formats
+//! beyond deriving serde. Transports, storage, timers and the simulator live in `drivers/`.
+//!
+//! Peer input never panics a node: stale, misaddressed or malformed messages are dropped
+//! and counted in [`Stats`]. Assertions guard the node's own invariants only.
+//!
+//! Layout, one concept per file: `log` (the log and its persistence/apply cursors),
+//! `progress` (the leader's view of one follower), `quorum` (majority arithmetic),
+//! `election` (timers, pre-votes, votes), `leader` and `follower` (role step functions),
+//! `node` (shared state, term rules, the `step` entry point).
+
+mod config;
+mod election;
+mod error;
+mod follower;
+mod leader;
+pub mod log;
+mod message;
+mod node;
+pub mod progress;
+pub mod quorum;
+mod ready;
+mod rng;
+mod stats;
+mod types;
+
+pub use config::Config;
+#[cfg(feature = "bug-injection")]
+pub use config::InjectedBug;
+pub use error::{ConfigError, RestoreError, StepError};
+pub use message::{Message, MessageBody};
+pub use node::{Node, RestoredState, Role};
+pub use ready::{Input, Ready};
+pub use stats::Stats;
+pub use types::{Entry, EntryKind, HardState, Index, LogPosition, NodeId, Term};

@@ -1,0 +1,206 @@
+//! The replicated log as one node holds it, with the bookkeeping the driver contract needs:
+//! which suffix has not yet been handed out for persistence, how far writes are known
+//! durable, how far entries are committed and handed to the application.
+//!
+//! Invariants (asserted): indexes are contiguous from 1, terms never decrease,
+//! `applied <= committed <= last_index`, `persisted <= last_index`.
+
+use crate::types::{Entry, Index, LogPosition, Term};
+
+#[derive(Clone, Debug, Default)]
+pub struct RaftLog {
+    /// `entries[i].index == i + 1`. (Compaction arrives with snapshots.)
+    entries: Vec<Entry>,
+    committed: Index,
+    applied: Index,
+    /// Highest index the driver reported durable (`Input::Persisted`).
+    persisted: Index,
+    /// Lowest index written since the last `Ready`; that suffix goes out for persistence.
+    unhanded_from: Option<Index>,
+}
+
+impl RaftLog {
+    /// A log restored from disk: everything in it is durable and nothing is applied yet.
+    pub(crate) fn restored(entries: Vec<Entry>, committed: Index) -> Self {
+        let log = RaftLog {
+            persisted: entries.len() as Index,
+            entries,
+            committed,
+            applied: 0,
+            unhanded_from: None,
+        };
+        log.assert_invariants();
+        log
+    }
+
+    pub fn last_index(&self) -> Index {
+        self.entries.len() as Index
+    }
+
+    pub fn last_term(&self) -> Term {
+        self.entries.last().map_or(0, |e| e.term)
+    }
+
+    pub fn committed(&self) -> Index {
+        self.committed
+    }
+
+    pub fn applied(&self) -> Index {
+        self.applied
+    }
+
+    pub fn persisted(&self) -> Index {
+        self.persisted
+    }
+
+    /// The term at `index`; index 0 is the empty prefix with term 0.
+    pub fn term(&self, index: Index) -> Option<Term> {
+        if index == 0 {
+            return Some(0);
+        }
+        self.entry(index).map(|e| e.term)
+    }
+
+    pub fn entry(&self, index: Index) -> Option<&Entry> {
+        let pos = usize::try_from(index.checked_sub(1)?).ok()?;
+        self.entries.get(pos)
+    }
+
+    /// Entries `[lo, hi]`, for checkers and tests; empty if out of range.
+    pub fn entries(&self, lo: Index, hi: Index) -> &[Entry] {
+        let hi = hi.min(self.last_index());
+        if lo == 0 || lo > hi {
+            return &[];
+        }
+        &self.entries[(lo - 1) as usize..hi as usize]
+    }
+
+    pub fn matches(&self, index: Index, term: Term) -> bool {
+        self.term(index) == Some(term)
+    }
+
+    /// Raft §5.4.1: a candidate's log is at least as up to date as ours.
+    pub fn is_up_to_date(&self, last_index: Index, last_term: Term) -> bool {
+        last_term > self.last_term()
+            || (last_term == self.last_term() && last_index >= self.last_index())
+    }
+
+    /// The last index holding term `term`, if any (terms are sorted, so binary search).
+    pub fn last_index_of_term(&self, term: Term) -> Option<Index> {
+        let end = self.entries.partition_point(|e| e.term <= term);
+        (end > 0 && self.entries[end - 1].term == term).then_some(end as Index)
+    }
+
+    /// The first index whose term equals the term at `index` (which must exist).
+    pub fn first_index_of_term_at(&self, index: Index) -> Index {
+        let term = self
+            .term(index)
+            .expect("first_index_of_term_at: index in log");
+        self.entries.partition_point(|e| e.term < term) as Index + 1
+    }
+
+    /// The first of `entries` that is not already in the log with the same term.
+    pub fn find_conflict(&self, entries: &[Entry]) -> Option<Index> {
+        entries
+            .iter()
+            .find(|e| !self.matches(e.index, e.term))
+            .map(|e| e.index)
+    }
+
+    /// Append at the end (leader path).
+    pub(crate) fn append(&mut self, entry: Entry) {
+        assert_eq!(
+            entry.index,
+            self.last_index() + 1,
+            "append must extend the log"
+        );
+        assert!(
+            entry.term >= self.last_term(),
+            "terms never decrease in a log"
+        );
+        self.mark_written(entry.index);
+        self.entries.push(entry);
+    }
+
+    /// Replace everything from `entries[0].index` on with `entries` (follower path). The
+    /// caller guarantees no committed entry is replaced.
+    pub(crate) fn truncate_and_append(&mut self, entries: &[Entry]) {
+        let Some(first) = entries.first() else { return };
+        assert!(
+            first.index > self.committed,
+            "never overwrite a committed entry"
+        );
+        assert!(first.index <= self.last_index() + 1, "no gaps");
+        self.entries.truncate((first.index - 1) as usize);
+        self.persisted = self.persisted.min(first.index - 1);
+        self.mark_written(first.index);
+        self.entries.extend_from_slice(entries);
+        self.assert_invariants();
+    }
+
+    fn mark_written(&mut self, index: Index) {
+        self.unhanded_from = Some(self.unhanded_from.map_or(index, |i| i.min(index)));
+    }
+
+    /// Up to `bytes_max` worth of entries from `lo` (always at least one if any exist).
+    pub(crate) fn slice_bytes(&self, lo: Index, bytes_max: usize) -> Vec<Entry> {
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        for e in self.entries(lo, self.last_index()) {
+            if !out.is_empty() && bytes + e.size_bytes() > bytes_max {
+                break;
+            }
+            bytes += e.size_bytes();
+            out.push(e.clone());
+        }
+        out
+    }
+
+    pub(crate) fn commit_to(&mut self, index: Index) {
+        assert!(
+            index <= self.last_index(),
+            "commit {index} beyond last {}",
+            self.last_index()
+        );
+        self.committed = self.committed.max(index);
+    }
+
+    pub(crate) fn persisted_to(&mut self, pos: LogPosition) -> bool {
+        // A stale report for a write since truncated names a position no longer in the log.
+        if pos.index > self.persisted && self.matches(pos.index, pos.term) {
+            self.persisted = pos.index;
+            return true;
+        }
+        false
+    }
+
+    /// The suffix written since the last call: the driver must persist it (truncating
+    /// anything it holds from the first index on).
+    pub(crate) fn take_unhanded(&mut self) -> Vec<Entry> {
+        match self.unhanded_from.take() {
+            Some(lo) => self.entries(lo, self.last_index()).to_vec(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Committed entries not yet handed to the application; marks them applied.
+    pub(crate) fn take_committed(&mut self) -> Vec<Entry> {
+        let out = self.entries(self.applied + 1, self.committed).to_vec();
+        self.applied = self.committed;
+        out
+    }
+
+    fn assert_invariants(&self) {
+        debug_assert!(self
+            .entries
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.index == i as Index + 1));
+        debug_assert!(self.entries.windows(2).all(|w| w[0].term <= w[1].term));
+        assert!(self.applied <= self.committed && self.committed <= self.last_index());
+        assert!(self.persisted <= self.last_index());
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,335 @@
+//! The node: state shared by every role, the entry point [`Node::step`], role transitions
+//! and the term rules that apply before any role sees a message. Role logic lives in
+//! `election.rs`, `leader.rs` and `follower.rs`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::{RestoreError, StepError};
+use crate::log::RaftLog;
+use crate::message::{Message, MessageBody};
+use crate::progress::Progress;
+use crate::ready::{Input, Ready};
+use crate::rng::Prng;
+use crate::stats::Stats;
+use crate::types::{Entry, HardState, Index, LogPosition, NodeId, Term};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    Follower,
+    PreCandidate,
+    Candidate,
+    Leader,
+}
+
+/// What a node finds on its disk when it starts: the last hard state and the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoredState {
+    pub hard_state: HardState,
+    pub entries: Vec<Entry>,
+}
+
+/// One Raft peer as a deterministic state machine.
+pub struct Node {
+    pub(crate) cfg: Config,
+    pub(crate) term: Term,
+    pub(crate) vote: Option<NodeId>,
+    pub(crate) leader: Option<NodeId>,
+    pub(crate) role: Role,
+    pub(crate) log: RaftLog,
+    /// Per-peer replication state; filled only while leading.
+    pub(crate) progress: BTreeMap<NodeId, Progress>,
+    /// Answers to this node's current (pre-)campaign.
+    pub(crate) votes: BTreeMap<NodeId, bool>,
+    pub(crate) election_elapsed: u32,
+    pub(crate) heartbeat_elapsed: u32,
+    pub(crate) election_timeout: u32,
+    pub(crate) rng: Prng,
+    pub(crate) stats: Stats,
+    msgs: Vec<Message>,
+    msgs_after_persist: Vec<Message>,
+    handed_hard_state: HardState,
+}
+
+impl Node {
+    /// Starts a node from what its disk holds (`RestoredState::default()` on first boot).
+    pub fn new(cfg: Config, restored: RestoredState) -> Result<Self, RestoreError> {
+        cfg.validate()?;
+        validate_restored(&cfg, &restored)?;
+        let hs = restored.hard_state;
+        let mut node = Node {
+            rng: Prng::new(cfg.seed, cfg.id),
+            cfg,
+            term: hs.term,
+            vote: hs.vote,
+            leader: None,
+            role: Role::Follower,
+            log: RaftLog::restored(restored.entries, hs.commit),
+            progress: BTreeMap::new(),
+            votes: BTreeMap::new(),
+            election_elapsed: 0,
+            heartbeat_elapsed: 0,
+            election_timeout: 0,
+            stats: Stats::default(),
+            msgs: Vec::new(),
+            msgs_after_persist: Vec::new(),
+            handed_hard_state: hs,
+        };
+        node.reset_election_timer();
+        Ok(node)
+    }
+
+    /// Feeds one input and returns what the driver must do (see [`Ready`] for the order).
+    /// Only a local proposal can fail; peer messages never do.
+    pub fn step(&mut self, input: Input) -> Result<Ready, StepError> {
+        let mut proposed = None;
+        match input {
+            Input::Tick => self.tick(),
+            Input::Message(m) => self.step_message(m),
+            Input::Propose { data } => proposed = Some(self.propose(data)?),
+            Input::Persisted(pos) => self.on_persisted(pos),
+        }
+        self.assert_invariants();
+        Ok(self.take_ready(proposed))
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.cfg.id
+    }
+    pub fn term(&self) -> Term {
+        self.term
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+    pub fn log(&self) -> &RaftLog {
+        &self.log
+    }
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+    pub fn progress(&self, peer: NodeId) -> Option<&Progress> {
+        self.progress.get(&peer)
+    }
+    pub fn hard_state(&self) -> HardState {
+        HardState {
+            term: self.term,
+            vote: self.vote,
+            commit: self.log.committed(),
+        }
+    }
+
+    fn take_ready(&mut self, proposed: Option<LogPosition>) -> Ready {
+        let hs = self.hard_state();
+        let hard_state = (hs != self.handed_hard_state).then_some(hs);
+        self.handed_hard_state = hs;
+        Ready {
+            hard_state,
+            entries: self.log.take_unhanded(),
+            messages: std::mem::take(&mut self.msgs),
+            messages_after_persist: std::mem::take(&mut self.msgs_after_persist),
+            committed: self.log.take_committed(),
+            proposed,
+        }
+    }
+
+    /// Queues a message; the body decides whether it must wait for durability.
+    pub(crate) fn send(&mut self, to: NodeId, term: Term, body: MessageBody) {
+        debug_assert_ne!(to, self.cfg.id, "a node never messages itself");
+        let m = Message {
+            from: self.cfg.id,
+            to,
+            term,
+            body,
+        };
+        if m.may_precede_persist() {
+            self.msgs.push(m);
+        } else {
+            self.msgs_after_persist.push(m);
+        }
+    }
+
+    pub(crate) fn peers(&self) -> Vec<NodeId> {
+        let me = self.cfg.id;
+        self.cfg
+            .voters
+            .iter()
+            .copied()
+            .filter(|&v| v != me)
+            .collect()
+    }
+
+    fn on_persisted(&mut self, pos: LogPosition) {
+        if self.log.persisted_to(pos) && self.role == Role::Leader {
+            self.maybe_commit_and_notify();
+        }
+    }
+
+    /// Term rules common to every role, then the role's own step function.
+    fn step_message(&mut self, m: Message) {
+        if m.to != self.cfg.id || m.from == self.cfg.id || !self.cfg.voters.contains(&m.from) {
+            self.stats.dropped_misaddressed += 1;
+            return;
+        }
+        if m.term > self.term && !self.on_higher_term(&m) {
+            return;
+        }
+        if m.term < self.term {
+            self.on_lower_term(&m);
+            return;
+        }
+        match m.body {
+            MessageBody::PreVote {
+                last_index,
+                last_term,
+            } => self.handle_vote_request(&m, true, last_index, last_term),
+            MessageBody::Vote {
+                last_index,
+                last_term,
+            } => self.handle_vote_request(&m, false, last_index, last_term),
+            _ => match self.role {
+                Role::Leader => self.step_leader(m),
+                Role::Candidate | Role::PreCandidate => self.step_candidate(m),
+                Role::Follower => self.step_follower(m),
+            },
+        }
+    }
+
+    /// Returns whether the message should still be processed.
+    fn on_higher_term(&mut self, m: &Message) -> bool {
+        match m.body {
+            MessageBody::PreVote { .. } | MessageBody::Vote { .. } if self.in_lease() => {
+                self.stats.dropped_in_lease += 1;
+                false
+            }
+            // Neither side adopts a pre-vote's proposed term.
+            MessageBody::PreVote { .. } | MessageBody::PreVoteResponse { reject: false } => true,
+            MessageBody::Append { .. } | MessageBody::Heartbeat { .. } => {
+                self.become_follower(m.term, Some(m.from));
+                true
+            }
+            _ => {
+                self.become_follower(m.term, None);
+                true
+            }
+        }
+    }
+
+    fn on_lower_term(&mut self, m: &Message) {
+        let is_leader_msg = matches!(
+            m.body,
+            MessageBody::Append { .. } | MessageBody::Heartbeat { .. }
+        );
+        if is_leader_msg && (self.cfg.check_quorum || self.cfg.pre_vote) {
+            // A stale leader (or we advanced our term while cut off): tell it our term so
+            // it steps down and a fresh election can include us.
+            let body = MessageBody::AppendResponse {
+                reject: true,
+                index: 0,
+                conflict_term: None,
+                conflict_index: 0,
+            };
+            self.send(m.from, self.term, body);
+        } else if matches!(m.body, MessageBody::PreVote { .. }) {
+            self.send(
+                m.from,
+                self.term,
+                MessageBody::PreVoteResponse { reject: true },
+            );
+        } else {
+            self.stats.dropped_stale_term += 1;
+        }
+    }
+
+    /// With CheckQuorum, a node that heard from a live leader within an election timeout
+    /// refuses to help depose it.
+    pub(crate) fn in_lease(&self) -> bool {
+        self.cfg.check_quorum
+            && self.leader.is_some()
+            && self.election_elapsed < self.cfg.election_ticks
+    }
+
+    pub(crate) fn reset_election_timer(&mut self) {
+        self.election_elapsed = 0;
+        let base = self.cfg.election_ticks;
+        self.election_timeout = base + self.rng.below(u64::from(base)) as u32;
+    }
+
+    pub(crate) fn become_follower(&mut self, term: Term, leader: Option<NodeId>) {
+        assert!(term >= self.term, "terms never go back");
+        if term > self.term {
+            self.term = term;
+            self.vote = None;
+        }
+        self.role = Role::Follower;
+        self.leader = leader;
+        self.progress.clear();
+        self.votes.clear();
+        self.reset_election_timer();
+    }
+
+    fn assert_invariants(&self) {
+        assert!(self.log.last_term() <= self.term, "log holds a future term");
+        assert_eq!(self.role == Role::Leader, self.leader == Some(self.cfg.id));
+        if self.cfg.voters.len() > 1 {
+            assert_eq!(self.role == Role::Leader, !self.progress.is_empty());
+        }
+        if self.role == Role::Candidate {
+            assert_eq!(self.vote, Some(self.cfg.id), "a candidate votes for itself");
+        }
+    }
+
+    /// The highest index already handed to the application in a `Ready`.
+    pub fn applied(&self) -> Index {
+        self.log.applied()
+    }
+}
+
+fn validate_restored(cfg: &Config, r: &RestoredState) -> Result<(), RestoreError> {
+    let mut previous = 0;
+    for (position, e) in r.entries.iter().enumerate() {
+        let expected = position as Index + 1;
+        if e.index != expected {
+            return Err(RestoreError::NonContiguous {
+                position,
+                found: e.index,
+                expected,
+            });
+        }
+        if e.term < previous {
+            return Err(RestoreError::TermDecreases {
+                index: e.index,
+                term: e.term,
+                previous,
+            });
+        }
+        if e.term > r.hard_state.term {
+            let hard_term = r.hard_state.term;
+            return Err(RestoreError::TermBeyondHardState {
+                index: e.index,
+                term: e.term,
+                hard_term,
+            });
+        }
+        previous = e.term;
+    }
+    let last_index = r.entries.len() as Index;
+    if r.hard_state.commit > last_index {
+        return Err(RestoreError::CommitBeyondLog {
+            commit: r.hard_state.commit,
+            last_index,
+        });
+    }
+    match r.hard_state.vote {
+        Some(v) if !cfg.voters.contains(&v) => Err(RestoreError::VoteForUnknown(v)),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,202 @@
+//! The leader's view of one follower: how much of the log it matches, what to send next,
+//! and how many appends are in flight to it.
+//!
+//! In `Probe` the leader sends one append and waits for the answer (it does not yet know
+//! where the logs diverge). In `Replicate` it streams appends optimistically, bounded by a
+//! window of `inflight_msgs_max` messages.
+
+use std::collections::VecDeque;
+
+use crate::types::Index;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressState {
+    Probe,
+    Replicate,
+}
+
+#[derive(Clone, Debug)]
+pub struct Progress {
+    pub match_index: Index,
+    pub next_index: Index,
+    pub state: ProgressState,
+    /// In `Probe`: an append is outstanding; wait for an answer or a heartbeat response.
+    pub probe_sent: bool,
+    /// Heard from since the last check-quorum round.
+    pub recent_active: bool,
+    /// Last index of each append in flight, oldest first; never longer than `inflight_max`.
+    inflight: VecDeque<Index>,
+    inflight_max: usize,
+}
+
+impl Progress {
+    pub fn new(next_index: Index, inflight_max: usize) -> Self {
+        assert!(next_index >= 1 && inflight_max >= 1);
+        Progress {
+            match_index: 0,
+            next_index,
+            state: ProgressState::Probe,
+            probe_sent: false,
+            recent_active: false,
+            inflight: VecDeque::with_capacity(inflight_max),
+            inflight_max,
+        }
+    }
+
+    pub fn inflight_count(&self) -> usize {
+        self.inflight.len()
+    }
+
+    pub fn is_paused(&self) -> bool {
+        match self.state {
+            ProgressState::Probe => self.probe_sent,
+            ProgressState::Replicate => self.inflight.len() >= self.inflight_max,
+        }
+    }
+
+    pub fn become_probe(&mut self) {
+        self.state = ProgressState::Probe;
+        self.probe_sent = false;
+        self.inflight.clear();
+        self.next_index = self.next_index.max(self.match_index + 1);
+    }
+
+    pub fn become_replicate(&mut self) {
+        self.state = ProgressState::Replicate;
+        self.probe_sent = false;
+        self.inflight.clear();
+        self.next_index = self.match_index + 1;
+    }
+
+    /// An append carrying entries up to `last` went out.
+    pub fn sent(&mut self, last: Option<Index>) {
+        match (self.state, last) {
+            (ProgressState::Replicate, Some(last)) => {
+                assert!(!self.is_paused(), "sent while paused");
+                assert!(last >= self.next_index, "sent entries must advance next");
+                self.next_index = last + 1;
+                self.inflight.push_back(last);
+            }
+            (ProgressState::Replicate, None) => {}
+            (ProgressState::Probe, _) => self.probe_sent = true,
+        }
+    }
+
+    /// The follower acknowledged `index`. Returns whether its match advanced.
+    pub fn maybe_update(&mut self, index: Index) -> bool {
+        let advanced = index > self.match_index;
+        if advanced {
+            self.match_index = index;
+            self.probe_sent = false;
+        }
+        self.next_index = self.next_index.max(index + 1);
+        while self.inflight.front().is_some_and(|&i| i <= index) {
+            self.inflight.pop_front();
+        }
+        advanced
+    }
+
+    /// The follower rejected an append after `rejected`; `hint` is where the leader thinks
+    /// the logs may agree from. Returns false if the rejection is stale.
+    pub fn maybe_decrease(&mut self, rejected: Index, hint: Index) -> bool {
+        let stale = match self.state {
+            ProgressState::Replicate => rejected <= self.match_index,
+            ProgressState::Probe => rejected + 1 != self.next_index,
+        };
+        if stale {
+            return false;
+        }
+        self.next_index = hint.min(rejected).max(self.match_index + 1);
+        self.become_probe();
+        true
+    }
+
+    /// A heartbeat response proves the follower is reachable: resume a paused probe, and
+    /// free one window slot in case an append was lost, so the stream can restart.
+    pub fn on_heartbeat_response(&mut self) {
+        self.probe_sent = false;
+        if self.state == ProgressState::Replicate && self.is_paused() {
+            self.inflight.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quickcheck::quickcheck;
+
+    #[test]
+    fn probe_sends_one_then_waits() {
+        let mut p = Progress::new(5, 4);
+        assert!(!p.is_paused());
+        p.sent(Some(7));
+        assert!(p.is_paused());
+        assert_eq!(
+            p.next_index, 5,
+            "probe does not advance next optimistically"
+        );
+        assert!(p.maybe_update(7));
+        assert!(!p.is_paused());
+        p.become_replicate();
+        assert_eq!(p.next_index, 8);
+    }
+
+    #[test]
+    fn stale_rejections_are_ignored() {
+        let mut p = Progress::new(10, 4);
+        assert!(!p.maybe_decrease(5, 1), "probe expects rejection of next-1");
+        assert!(p.maybe_decrease(9, 3));
+        assert_eq!(p.next_index, 3);
+        p.maybe_update(4);
+        p.become_replicate();
+        assert!(
+            !p.maybe_decrease(4, 1),
+            "at or below match is stale in replicate"
+        );
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Send(u8),
+        Ack(u8),
+        Reject(u8, u8),
+        Heartbeat,
+        Replicate,
+    }
+
+    impl quickcheck::Arbitrary for Op {
+        fn arbitrary(g: &mut quickcheck::Gen) -> Self {
+            match u8::arbitrary(g) % 5 {
+                0 => Op::Send(u8::arbitrary(g) % 8),
+                1 => Op::Ack(u8::arbitrary(g)),
+                2 => Op::Reject(u8::arbitrary(g), u8::arbitrary(g)),
+                3 => Op::Heartbeat,
+                _ => Op::Replicate,
+            }
+        }
+    }
+
+    quickcheck! {
+        /// Whatever happens, the window never exceeds its bound and next > match.
+        fn accounting_stays_in_bounds(ops: Vec<Op>, window: u8) -> bool {
+            let window = usize::from(window % 6) + 1;
+            let mut p = Progress::new(1, window);
+            for op in ops {
+                match op {
+                    Op::Send(n) if !p.is_paused() => {
+                        let last = p.next_index + Index::from(n);
+                        p.sent(Some(last));
+                    }
+                    Op::Send(_) => {}
+                    Op::Ack(i) => { p.maybe_update(Index::from(i)); }
+                    Op::Reject(r, h) => { p.maybe_decrease(Index::from(r), Index::from(h)); }
+                    Op::Heartbeat => p.on_heartbeat_response(),
+                    Op::Replicate => p.become_replicate(),
+                }
+                if p.inflight_count() > window || p.next_index <= p.match_index { return false; }
+            }
+            true
+        }
+    }
+}

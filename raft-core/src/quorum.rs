@@ -1,0 +1,124 @@
+//! Majority arithmetic as pure functions. Joint configurations arrive with membership
+//! changes; everything here takes the voter set explicitly so that extension is local.
+
+use crate::types::{Index, NodeId};
+
+/// The smallest number of voters that forms a majority of `voters`.
+pub fn majority(voters: usize) -> usize {
+    voters / 2 + 1
+}
+
+/// The highest index that a majority of voters has matched, given each voter's match.
+/// An empty voter set commits nothing.
+pub fn committed_index(matches: &[Index]) -> Index {
+    if matches.is_empty() {
+        return 0;
+    }
+    let mut sorted = matches.to_vec();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted[majority(matches.len()) - 1]
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoteResult {
+    Won,
+    Lost,
+    Pending,
+}
+
+/// The outcome of an election given each voter's answer so far (`None` = not yet heard).
+pub fn vote_result(voters: &[NodeId], answer: impl Fn(NodeId) -> Option<bool>) -> VoteResult {
+    let (mut granted, mut rejected) = (0, 0);
+    for &v in voters {
+        match answer(v) {
+            Some(true) => granted += 1,
+            Some(false) => rejected += 1,
+            None => {}
+        }
+    }
+    let need = majority(voters.len());
+    if granted >= need {
+        VoteResult::Won
+    } else if rejected > voters.len() - need {
+        VoteResult::Lost
+    } else {
+        VoteResult::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quickcheck::quickcheck;
+
+    #[test]
+    fn committed_index_table() {
+        let cases: &[(&[Index], Index)] = &[
+            (&[], 0),
+            (&[5], 5),
+            (&[5, 3], 3),
+            (&[5, 3, 1], 3),
+            (&[1, 3, 5], 3),
+            (&[2, 2, 9, 9], 2),
+            (&[4, 8, 8, 1, 0], 4),
+            (&[0, 0, 0, 7, 7], 0),
+        ];
+        for (matches, want) in cases {
+            assert_eq!(committed_index(matches), *want, "matches {matches:?}");
+        }
+    }
+
+    #[test]
+    fn vote_result_table() {
+        use VoteResult::*;
+        let voters = [1, 2, 3];
+        let cases: &[(&[Option<bool>], VoteResult)] = &[
+            (&[Some(true), None, None], Pending),
+            (&[Some(true), Some(true), None], Won),
+            (&[Some(true), Some(false), None], Pending),
+            (&[Some(true), Some(false), Some(false)], Lost),
+            (&[Some(false), Some(false), None], Lost),
+        ];
+        for (answers, want) in cases {
+            let got = vote_result(&voters, |id| answers[(id - 1) as usize]);
+            assert_eq!(got, *want, "answers {answers:?}");
+        }
+        assert_eq!(vote_result(&[1], |_| Some(true)), Won);
+    }
+
+    quickcheck! {
+        /// Against the definition: the largest x such that a majority has match >= x.
+        fn committed_index_is_largest_majority_matched(matches: Vec<u8>) -> bool {
+            let matches: Vec<Index> = matches.into_iter().map(Index::from).collect();
+            if matches.is_empty() { return committed_index(&matches) == 0; }
+            let need = majority(matches.len());
+            let brute = (0..=255u64)
+                .filter(|x| matches.iter().filter(|m| *m >= x).count() >= need)
+                .max()
+                .unwrap_or(0);
+            committed_index(&matches) == brute
+        }
+
+        /// Won and Lost are final: no assignment of the unheard voters changes them.
+        fn vote_result_agrees_with_brute_force(answers: Vec<Option<bool>>) -> bool {
+            let n = answers.len().min(9);
+            if n == 0 { return true; }
+            let voters: Vec<NodeId> = (1..=n as NodeId).collect();
+            let got = vote_result(&voters, |id| answers[(id - 1) as usize]);
+            let unheard: Vec<usize> = (0..n).filter(|&i| answers[i].is_none()).collect();
+            let (mut can_win, mut can_lose) = (false, false);
+            for mask in 0..(1u32 << unheard.len()) {
+                let granted = (0..n).filter(|&i| match answers[i] {
+                    Some(g) => g,
+                    None => mask >> unheard.iter().position(|&u| u == i).unwrap() & 1 == 1,
+                }).count();
+                if granted >= majority(n) { can_win = true } else { can_lose = true }
+            }
+            match got {
+                VoteResult::Won => !can_lose,
+                VoteResult::Lost => !can_win,
+                VoteResult::Pending => can_win && can_lose,
+            }
+        }
+    }
+}

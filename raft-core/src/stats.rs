@@ -1,0 +1,19 @@
+//! Counters of what a node dropped or refused. Peer input never panics a node; it lands here.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Messages addressed to another node or sent by a non-member.
+    pub dropped_misaddressed: u64,
+    /// Messages from an older term that needed no answer.
+    pub dropped_stale_term: u64,
+    /// Vote requests ignored because a leader was heard from within the election timeout.
+    pub dropped_in_lease: u64,
+    /// Messages whose contents cannot be valid (gaps, decreasing terms, commit overwrites).
+    pub dropped_malformed: u64,
+    /// Messages that make no sense in the current role (e.g. a vote response to a leader).
+    pub dropped_unexpected: u64,
+    pub elections_started: u64,
+    pub leaderships_lost_check_quorum: u64,
+}

@@ -1,0 +1,62 @@
+//! The vocabulary every other module speaks: identifiers, log entries, hard state.
+
+use serde::{Deserialize, Serialize};
+
+/// A cluster member's identifier. Zero is reserved as "nobody" in some wire formats, so
+/// [`crate::Config::validate`] refuses it.
+pub type NodeId = u64;
+/// A Raft term: a logical clock that only grows.
+pub type Term = u64;
+/// A position in the replicated log; the first entry has index 1.
+pub type Index = u64;
+
+/// What an entry carries. The leader's no-op is its own kind so applications can skip it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EntryKind {
+    /// A command proposed by the application.
+    Normal,
+    /// The no-op a new leader appends so entries of its term can commit promptly.
+    Empty,
+}
+
+/// One replicated log entry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Entry {
+    pub term: Term,
+    pub index: Index,
+    pub kind: EntryKind,
+    pub data: Vec<u8>,
+}
+
+/// Bytes an entry's fixed fields take on the wire at most (term, index as varints, kind, length).
+pub const ENTRY_OVERHEAD_BYTES: usize = 24;
+
+impl Entry {
+    /// An upper bound on the entry's encoded size; used for message and window limits.
+    pub fn size_bytes(&self) -> usize {
+        ENTRY_OVERHEAD_BYTES + self.data.len()
+    }
+
+    pub fn position(&self) -> LogPosition {
+        LogPosition {
+            term: self.term,
+            index: self.index,
+        }
+    }
+}
+
+/// A (term, index) pair naming one log slot as written in one term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct LogPosition {
+    pub term: Term,
+    pub index: Index,
+}
+
+/// What must be durable before a node makes promises: its term, its vote, and how far it
+/// knows the log to be committed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HardState {
+    pub term: Term,
+    pub vote: Option<NodeId>,
+    pub commit: Index,
+}
