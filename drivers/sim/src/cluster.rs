@@ -1,0 +1,440 @@
+//! The simulated world: virtual time, an event queue, nodes with their disks, the network,
+//! and the invariant checker run after every step. One thread; every random choice comes
+//! from one seeded PRNG, so a seed fully determines a run.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use raft_core::{Config, Entry, Input, Message, Node, NodeId, Ready, StepError};
+
+use crate::checker::{Checker, Violation};
+use crate::digest::Fnv;
+use crate::disk::{Disk, PendingWrite};
+use crate::net::{NetConfig, Network, MS};
+
+/// Everything that defines a simulated run besides the test's own script.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub nodes: usize,
+    pub seed: u64,
+    pub net: NetConfig,
+    pub tick_us: u64,
+    /// Range of one write's time to durability.
+    pub disk_latency_us: (u64, u64),
+    /// Each node's clock runs fast or slow by up to this many parts per million.
+    pub clock_drift_ppm: u64,
+    /// Upper bound on events in one run: a runaway loop fails instead of hanging.
+    pub events_max: u64,
+}
+
+impl SimConfig {
+    pub fn new(nodes: usize, seed: u64, net: NetConfig) -> Self {
+        SimConfig {
+            nodes,
+            seed,
+            net,
+            tick_us: 10 * MS,
+            disk_latency_us: (100, 2 * MS),
+            clock_drift_ppm: 0,
+            events_max: 200_000_000,
+        }
+    }
+}
+
+/// Traffic and activity counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub requests: u64,
+    pub request_bytes: u64,
+    pub responses: u64,
+    pub response_bytes: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    pub events: u64,
+    pub steps: u64,
+    pub crashes: u64,
+    pub writes_lost: u64,
+    /// Largest single message, in encoded bytes.
+    pub message_bytes_max: u64,
+}
+
+#[derive(Debug)]
+enum Event {
+    Tick { slot: usize, incarnation: u32 },
+    Deliver(Message),
+    DiskDone { slot: usize, incarnation: u32 },
+}
+
+#[derive(Debug)]
+struct Scheduled {
+    at_us: u64,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at_us, self.seq) == (other.at_us, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at_us, self.seq).cmp(&(other.at_us, other.seq))
+    }
+}
+
+pub(crate) struct Slot {
+    pub(crate) node: Option<Node>,
+    pub(crate) incarnation: u32,
+    pub(crate) disk: Disk,
+    tick_period_us: u64,
+    /// What this node's state machine applied, by index (kept across restarts).
+    pub(crate) applied: Vec<Entry>,
+}
+
+pub type ConfigTweak = Box<dyn Fn(&mut Config)>;
+
+pub struct Cluster {
+    pub(crate) cfg: SimConfig,
+    now_us: u64,
+    pub(crate) rng: ChaCha8Rng,
+    queue: BinaryHeap<Reverse<Scheduled>>,
+    seq: u64,
+    pub(crate) slots: Vec<Slot>,
+    pub net: Network,
+    checker: Checker,
+    tweak: Option<ConfigTweak>,
+    pub counters: Counters,
+    digest: Fnv,
+}
+
+impl Cluster {
+    pub fn new(cfg: SimConfig) -> Self {
+        Self::with_tweak(cfg, None)
+    }
+
+    /// Like `new`, with a hook that edits every node's `Config` (tests, bug injection).
+    pub fn with_tweak(cfg: SimConfig, tweak: Option<ConfigTweak>) -> Self {
+        assert!(cfg.nodes >= 1, "a cluster needs a node");
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        let slots = (0..cfg.nodes)
+            .map(|_| {
+                let drift = cfg.clock_drift_ppm as i64;
+                let ppm = if drift > 0 {
+                    rng.gen_range(-drift..=drift)
+                } else {
+                    0
+                };
+                Slot {
+                    node: None,
+                    incarnation: 0,
+                    disk: Disk::default(),
+                    tick_period_us: (cfg.tick_us as i64 * (1_000_000 + ppm) / 1_000_000) as u64,
+                    applied: Vec::new(),
+                }
+            })
+            .collect();
+        let mut cluster = Cluster {
+            net: Network::new(cfg.net.clone()),
+            cfg,
+            now_us: 0,
+            rng,
+            queue: BinaryHeap::new(),
+            seq: 0,
+            slots,
+            checker: Checker::default(),
+            tweak,
+            counters: Counters::default(),
+            digest: Fnv::default(),
+        };
+        for slot in 0..cluster.cfg.nodes {
+            cluster.start(slot);
+        }
+        cluster
+    }
+
+    pub fn now_us(&self) -> u64 {
+        self.now_us
+    }
+
+    pub fn n(&self) -> usize {
+        self.cfg.nodes
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.cfg.seed
+    }
+
+    /// A digest of every `Ready` produced so far, in order: equal digests mean equal runs.
+    pub fn output_digest(&self) -> u64 {
+        self.digest.finish()
+    }
+
+    pub fn node(&self, slot: usize) -> Option<&Node> {
+        self.slots[slot].node.as_ref()
+    }
+
+    pub fn is_alive(&self, slot: usize) -> bool {
+        self.slots[slot].node.is_some()
+    }
+
+    pub fn applied(&self, slot: usize) -> &[Entry] {
+        &self.slots[slot].applied
+    }
+
+    pub fn raft_state_bytes(&self, slot: usize) -> usize {
+        self.slots[slot].disk.raft_state_bytes()
+    }
+
+    pub fn id_of(slot: usize) -> NodeId {
+        slot as NodeId + 1
+    }
+
+    fn voters(&self) -> Vec<NodeId> {
+        (0..self.cfg.nodes).map(Self::id_of).collect()
+    }
+
+    /// Starts (or restarts) a node from what its disk holds. Connectivity is unchanged.
+    pub fn start(&mut self, slot: usize) {
+        assert!(
+            self.slots[slot].node.is_none(),
+            "start of a running node {slot}"
+        );
+        let incarnation = self.slots[slot].incarnation;
+        let mut cfg = Config::new(Self::id_of(slot), self.voters());
+        cfg.seed = self.cfg.seed ^ (u64::from(incarnation) << 32) ^ (slot as u64) << 48;
+        if let Some(tweak) = &self.tweak {
+            tweak(&mut cfg);
+        }
+        let restored = self.slots[slot].disk.durable.clone();
+        let node = match Node::new(cfg, restored) {
+            Ok(node) => node,
+            Err(e) => self.fail(&format!(
+                "node {} cannot restart from its own disk: {e}",
+                slot + 1
+            )),
+        };
+        self.checker.on_restart(&node);
+        self.slots[slot].node = Some(node);
+        let phase = self.rng.gen_range(0..self.slots[slot].tick_period_us);
+        self.schedule(phase, Event::Tick { slot, incarnation });
+    }
+
+    /// Kills a node: its memory and unsynced writes are gone; its disk stays.
+    pub fn kill(&mut self, slot: usize) {
+        let s = &mut self.slots[slot];
+        if s.node.take().is_none() {
+            return;
+        }
+        s.incarnation += 1;
+        self.counters.writes_lost += s.disk.crash() as u64;
+        self.counters.crashes += 1;
+    }
+
+    /// Proposes `data` at `slot`; the error says why it was refused.
+    pub fn propose(
+        &mut self,
+        slot: usize,
+        data: Vec<u8>,
+    ) -> Result<raft_core::LogPosition, StepError> {
+        if !self.is_alive(slot) {
+            return Err(StepError::NotLeader { leader: None });
+        }
+        let proposed = self.step(slot, Input::Propose { data })?;
+        Ok(proposed.expect("an accepted proposal has a position"))
+    }
+
+    /// Runs events until virtual time reaches `now + us`.
+    pub fn advance_us(&mut self, us: u64) {
+        let until = self.now_us + us;
+        while self.queue.peek().is_some_and(|Reverse(s)| s.at_us <= until) {
+            let Reverse(next) = self.queue.pop().expect("peeked");
+            self.now_us = next.at_us;
+            self.counters.events += 1;
+            if self.counters.events > self.cfg.events_max {
+                self.fail("event budget exhausted: runaway simulation");
+            }
+            self.dispatch(next.event);
+        }
+        self.now_us = until;
+    }
+
+    pub fn sleep_ms(&mut self, ms: u64) {
+        self.advance_us(ms * MS);
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::Tick { slot, incarnation } if self.slots[slot].incarnation == incarnation => {
+                let _ = self.step(slot, Input::Tick);
+                let period = self.slots[slot].tick_period_us;
+                self.schedule(period, Event::Tick { slot, incarnation });
+            }
+            Event::Deliver(m) => self.deliver(m),
+            Event::DiskDone { slot, incarnation }
+                if self.slots[slot].incarnation == incarnation =>
+            {
+                self.disk_done(slot)
+            }
+            _ => {} // addressed to a previous incarnation
+        }
+    }
+
+    fn deliver(&mut self, m: Message) {
+        let slot = (m.to - 1) as usize;
+        if !self.net.can_deliver(m.from, m.to) || !self.is_alive(slot) {
+            self.counters.lost += 1;
+            return;
+        }
+        self.counters.delivered += 1;
+        let _ = self.step(slot, Input::Message(m));
+    }
+
+    /// Steps a live node and carries out its `Ready`; returns an accepted proposal's position.
+    fn step(
+        &mut self,
+        slot: usize,
+        input: Input,
+    ) -> Result<Option<raft_core::LogPosition>, StepError> {
+        let node = self.slots[slot]
+            .node
+            .as_mut()
+            .expect("only live nodes are stepped");
+        let ready = node.step(input)?;
+        let proposed = ready.proposed;
+        self.handle_ready(slot, ready);
+        Ok(proposed)
+    }
+
+    fn handle_ready(&mut self, slot: usize, ready: Ready) {
+        self.counters.steps += 1;
+        if !ready.is_empty() {
+            self.digest.write(&(slot as u64).to_le_bytes());
+            self.digest
+                .write(&postcard::to_allocvec(&ready).expect("Ready encodes"));
+        }
+        let node = self.slots[slot]
+            .node
+            .as_ref()
+            .expect("stepped node is alive");
+        if let Err(v) = self.checker.after_step(node, &ready) {
+            self.fail_violation(v);
+        }
+        let Ready {
+            hard_state,
+            entries,
+            messages,
+            messages_after_persist,
+            committed,
+            ..
+        } = ready;
+        for m in messages {
+            self.transmit(m);
+        }
+        if hard_state.is_none()
+            && entries.is_empty()
+            && messages_after_persist.is_empty()
+            && committed.is_empty()
+        {
+            return;
+        }
+        let (lo, hi) = self.cfg.disk_latency_us;
+        let latency = self.rng.gen_range(lo..=hi);
+        let incarnation = self.slots[slot].incarnation;
+        let disk = &mut self.slots[slot].disk;
+        let done_at_us = disk.next_done_at(self.now_us, latency);
+        disk.pending.push_back(PendingWrite {
+            hard_state,
+            entries,
+            after_persist: messages_after_persist,
+            committed,
+            done_at_us,
+        });
+        self.schedule(
+            done_at_us - self.now_us,
+            Event::DiskDone { slot, incarnation },
+        );
+    }
+
+    fn disk_done(&mut self, slot: usize) {
+        let Some(w) = self.slots[slot].disk.sync_one() else {
+            self.fail("disk completion without a pending write");
+        };
+        let last = w.last_position();
+        for m in w.after_persist {
+            self.transmit(m);
+        }
+        if let Err(v) = self.checker.on_apply(Self::id_of(slot), &w.committed) {
+            self.fail_violation(v);
+        }
+        let applied = &mut self.slots[slot].applied;
+        for e in w.committed {
+            if e.index as usize > applied.len() {
+                applied.push(e);
+            }
+        }
+        if let Some(pos) = last {
+            let _ = self.step(slot, Input::Persisted(pos));
+        }
+    }
+
+    fn transmit(&mut self, m: Message) {
+        let bytes = postcard::experimental::serialized_size(&m).expect("message encodes") as u64;
+        self.counters.message_bytes_max = self.counters.message_bytes_max.max(bytes);
+        if m.is_request() {
+            self.counters.requests += 1;
+            self.counters.request_bytes += bytes;
+        } else {
+            self.counters.responses += 1;
+            self.counters.response_bytes += bytes;
+        }
+        let delays = self.net.plan(&m, &mut self.rng);
+        if delays.is_empty() {
+            self.counters.lost += 1;
+        }
+        let mut delays = delays.into_iter().peekable();
+        while let Some(delay) = delays.next() {
+            let copy = if delays.peek().is_some() {
+                m.clone()
+            } else {
+                return self.schedule(delay, Event::Deliver(m));
+            };
+            self.schedule(delay, Event::Deliver(copy));
+        }
+    }
+
+    fn schedule(&mut self, delay_us: u64, event: Event) {
+        self.seq += 1;
+        let at_us = self.now_us + delay_us;
+        self.queue.push(Reverse(Scheduled {
+            at_us,
+            seq: self.seq,
+            event,
+        }));
+    }
+
+    fn fail_violation(&self, v: Violation) -> ! {
+        self.fail(&format!("invariant violated: {v}"))
+    }
+
+    pub(crate) fn fail(&self, what: &str) -> ! {
+        panic!(
+            "{what} (seed {}, t = {} ms)",
+            self.cfg.seed,
+            self.now_us / MS
+        )
+    }
+
+    pub fn committed_count(&self) -> usize {
+        self.checker.committed_count()
+    }
+}

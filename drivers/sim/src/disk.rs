@@ -1,0 +1,75 @@
+//! The disk model: each node's durable state plus a FIFO of writes not yet synced. A crash
+//! discards the FIFO, so exactly the unsynced writes are lost.
+
+use std::collections::VecDeque;
+
+use raft_core::{Entry, HardState, LogPosition, Message, RestoredState};
+
+/// One `Ready`'s deferred half: what to write, and what may happen only once it is durable.
+#[derive(Debug)]
+pub struct PendingWrite {
+    pub hard_state: Option<HardState>,
+    pub entries: Vec<Entry>,
+    pub after_persist: Vec<Message>,
+    pub committed: Vec<Entry>,
+    /// Completion time (µs) scheduled for this write.
+    pub done_at_us: u64,
+}
+
+impl PendingWrite {
+    pub fn last_position(&self) -> Option<LogPosition> {
+        self.entries.last().map(Entry::position)
+    }
+
+    pub fn size_bytes(&self) -> usize {
+        self.entries.iter().map(Entry::size_bytes).sum::<usize>()
+            + usize::from(self.hard_state.is_some()) * 24
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Disk {
+    pub durable: RestoredState,
+    pub pending: VecDeque<PendingWrite>,
+    /// Writes made durable so far (for reporting).
+    pub writes_synced: u64,
+}
+
+impl Disk {
+    /// Completion time for a write issued now: writes complete in issue order.
+    pub fn next_done_at(&self, now_us: u64, latency_us: u64) -> u64 {
+        let after = self.pending.back().map_or(0, |w| w.done_at_us);
+        (now_us + latency_us).max(after)
+    }
+
+    /// Makes the oldest pending write durable and returns it.
+    pub fn sync_one(&mut self) -> Option<PendingWrite> {
+        let w = self.pending.pop_front()?;
+        if let Some(hs) = w.hard_state {
+            self.durable.hard_state = hs;
+        }
+        if let Some(first) = w.entries.first() {
+            let keep = (first.index - 1) as usize;
+            assert!(
+                keep <= self.durable.entries.len(),
+                "write leaves a gap in the durable log"
+            );
+            self.durable.entries.truncate(keep);
+            self.durable.entries.extend_from_slice(&w.entries);
+        }
+        self.writes_synced += 1;
+        Some(w)
+    }
+
+    /// A crash: unsynced writes vanish.
+    pub fn crash(&mut self) -> usize {
+        let lost = self.pending.len();
+        self.pending.clear();
+        lost
+    }
+
+    /// Encoded size of the durable hard state and log, as the course measures it.
+    pub fn raft_state_bytes(&self) -> usize {
+        postcard::experimental::serialized_size(&self.durable).unwrap_or(usize::MAX)
+    }
+}
