@@ -96,9 +96,10 @@ impl Node {
         self.send(m.from, reply_term, body);
     }
 
+    /// The injected bug: a follower forgets it already voted in this term.
     #[cfg(feature = "bug-injection")]
     fn injected_vote_twice(&self) -> bool {
-        self.cfg.has_bug(crate::config::InjectedBug::VoteTwice)
+        self.role == Role::Follower && self.cfg.has_bug(crate::config::InjectedBug::VoteTwice)
     }
 
     #[cfg(not(feature = "bug-injection"))]

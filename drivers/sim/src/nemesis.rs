@@ -1,1 +1,135 @@
-//! Placeholder replaced below.
+//! The nemesis: a 5-node cluster under every fault at once — partitions (symmetric and
+//! one-way), drops, duplicates, long reordering, clock drift, crashes that lose unsynced
+//! writes, isolated nodes — while clients keep proposing. Invariants run after every
+//! event. Then everything heals and the cluster must commit again (liveness).
+
+use crate::cluster::{Cluster, ConfigTweak, SimConfig};
+use crate::harness::cmd;
+use crate::net::{NetConfig, MS};
+
+/// Shape of one nemesis run.
+#[derive(Clone, Debug)]
+pub struct NemesisConfig {
+    pub nodes: usize,
+    /// How long faults are injected.
+    pub chaos_ms: u64,
+    /// Range of the pause between two faults.
+    pub fault_every_ms: (u64, u64),
+    /// How often the clients propose.
+    pub propose_every_ms: u64,
+}
+
+impl Default for NemesisConfig {
+    fn default() -> Self {
+        NemesisConfig {
+            nodes: 5,
+            chaos_ms: 30_000,
+            fault_every_ms: (50, 600),
+            propose_every_ms: 5,
+        }
+    }
+}
+
+pub fn sim_config(nodes: usize, seed: u64) -> SimConfig {
+    let net = NetConfig {
+        duplicate_prob: 0.05,
+        ..NetConfig::unreliable()
+    };
+    let mut cfg = SimConfig::new(nodes, seed, net);
+    cfg.clock_drift_ppm = 50_000;
+    // Slow disks keep writes pending long enough that crashes often lose some.
+    cfg.disk_latency_us = (500, 8 * MS);
+    cfg
+}
+
+/// Runs chaos then healing; panics (with the seed) on any violation or lost liveness.
+pub fn run(seed: u64, nemesis: &NemesisConfig, tweak: Option<ConfigTweak>) -> Cluster {
+    let mut c = Cluster::with_tweak(sim_config(nemesis.nodes, seed), tweak);
+    let chaos_end = c.now_us() + nemesis.chaos_ms * MS;
+    let mut next_fault = c.now_us();
+    let mut proposed = 0u64;
+    while c.now_us() < chaos_end {
+        for i in 0..c.n() {
+            proposed += 1;
+            let _ = c.start_cmd(i, cmd(proposed));
+        }
+        if c.now_us() >= next_fault {
+            // Strike at an arbitrary instant while writes and messages are in flight.
+            let offset_us = c.rand_below(nemesis.propose_every_ms * MS);
+            c.advance_us(offset_us);
+            inject_fault(&mut c);
+            let (lo, hi) = nemesis.fault_every_ms;
+            next_fault = c.now_us() + (lo + c.rand_below(hi - lo)) * MS;
+        }
+        c.sleep_ms(nemesis.propose_every_ms);
+    }
+    heal(&mut c);
+    // Liveness: a healed cluster elects a leader and commits on every node.
+    c.one(cmd(u64::MAX), c.n(), true);
+    c
+}
+
+fn inject_fault(c: &mut Cluster) {
+    let n = c.n();
+    let mut pick = c.rand_below(n as u64) as usize;
+    // Half the time aim at a leader: its crash loses the most (its unsynced appends).
+    let leader = (0..n).find(|&i| {
+        c.node(i)
+            .is_some_and(|x| x.role() == raft_core::Role::Leader)
+    });
+    if let (Some(l), true) = (leader, c.rand_below(2) == 0) {
+        pick = l;
+    }
+    match c.rand_below(9) {
+        0 | 1 => {
+            let ids: Vec<u64> = (0..n).map(Cluster::id_of).collect();
+            let split = 1 + c.rand_below(n as u64 - 1) as usize;
+            let mut shuffled = ids.clone();
+            for i in (1..shuffled.len()).rev() {
+                let j = c.rand_below(i as u64 + 1) as usize;
+                shuffled.swap(i, j);
+            }
+            let groups = vec![shuffled[..split].to_vec(), shuffled[split..].to_vec()];
+            c.net.partition(&ids, &groups);
+        }
+        2 => {
+            let other = (pick + 1 + c.rand_below(n as u64 - 1) as usize) % n;
+            c.net.block(Cluster::id_of(pick), Cluster::id_of(other));
+        }
+        3 => c.net.heal(),
+        4 if c.is_alive(pick) => c.kill(pick),
+        4 | 5 if !c.is_alive(pick) => {
+            c.start(pick);
+        }
+        6 => {
+            let up = c.is_connected(pick);
+            if up {
+                c.disconnect(pick)
+            } else {
+                c.connect(pick)
+            }
+        }
+        7 => {
+            let on = c.net.cfg.long_reordering;
+            c.set_long_reordering(!on);
+        }
+        _ => {
+            let reliable = c.net.cfg.reliable;
+            c.set_reliable(!reliable);
+        }
+    }
+}
+
+/// Ends every fault: links healed, nodes connected and running, network reliable.
+pub fn heal(c: &mut Cluster) {
+    c.net.heal();
+    c.set_reliable(true);
+    c.set_long_reordering(false);
+    c.net.cfg.duplicate_prob = 0.0;
+    for i in 0..c.n() {
+        if !c.is_alive(i) {
+            c.start(i);
+        }
+        c.connect(i);
+    }
+}

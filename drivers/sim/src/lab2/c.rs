@@ -1,8 +1,8 @@
 //! Lab 2C: persistence, and the course's hardest schedules (Figure 8, churn).
 
-use super::{make, rand_cmd, ELECTION_TIMEOUT_MS};
+use super::{make, make_with, rand_cmd, ELECTION_TIMEOUT_MS};
 use crate::actor::{run_until_done, sleep_with, Actor, OneTask};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, ConfigTweak};
 use crate::harness::cmd;
 use crate::net::MS;
 
@@ -104,8 +104,13 @@ fn figure8_pause_ms(c: &mut Cluster) -> u64 {
 /// Leaders crash right after accepting commands, leaving uncommitted entries of many
 /// terms around: only "commit by counting current-term entries" keeps this safe.
 pub fn figure8(seed: u64) -> Cluster {
+    figure8_with(seed, None)
+}
+
+/// Figure 8 with every node's config edited (used to show the checker catches bugs).
+pub fn figure8_with(seed: u64, tweak: Option<ConfigTweak>) -> Cluster {
     let n = 5;
-    let mut c = make(n, seed, true);
+    let mut c = make_with(n, seed, true, tweak);
     let v = rand_cmd(&mut c);
     c.one(v, 1, true);
     let mut up = n;

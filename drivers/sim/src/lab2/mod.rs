@@ -14,23 +14,28 @@ pub use b::{
 };
 pub use b::{leader_failure, rejoin, rpc_bytes};
 pub use c::{
-    figure8, figure8_unreliable, persist1, persist2, persist3, reliable_churn, unreliable_agree,
+    figure8, figure8_unreliable, figure8_with, persist1, persist2, persist3, reliable_churn,
+    unreliable_agree,
 };
 pub use c::{unreliable_churn, ChurnClient};
 
-use crate::cluster::{Cluster, SimConfig};
+use crate::cluster::{Cluster, ConfigTweak, SimConfig};
 use crate::net::NetConfig;
 
 /// The course's election timeout, used by its tests for sleeps.
 pub const ELECTION_TIMEOUT_MS: u64 = 1_000;
 
 pub fn make(n: usize, seed: u64, reliable: bool) -> Cluster {
+    make_with(n, seed, reliable, None)
+}
+
+pub fn make_with(n: usize, seed: u64, reliable: bool, tweak: Option<ConfigTweak>) -> Cluster {
     let net = if reliable {
         NetConfig::default()
     } else {
         NetConfig::unreliable()
     };
-    Cluster::new(SimConfig::new(n, seed, net))
+    Cluster::with_tweak(SimConfig::new(n, seed, net), tweak)
 }
 
 /// A random command value from the run's PRNG.
