@@ -135,7 +135,9 @@ impl Node {
     fn broadcast_heartbeat(&mut self) {
         let committed = self.log.committed();
         for peer in self.peers() {
-            let commit = self.progress[&peer].match_index.min(committed);
+            let pr = self.progress.get_mut(&peer).expect("peer progress");
+            let commit = pr.match_index.min(committed);
+            pr.commit_sent = pr.commit_sent.max(commit);
             self.send(peer, self.term, MessageBody::Heartbeat { commit });
         }
     }
@@ -182,6 +184,7 @@ impl Node {
         }
         self.maybe_commit_and_notify();
         while self.send_append(peer, false) {}
+        self.maybe_send_commit(peer);
     }
 
     fn on_append_rejected(
@@ -203,17 +206,23 @@ impl Node {
         }
     }
 
-    /// Advances commit if a quorum holds an entry of this term; then tells caught-up
-    /// followers (they would otherwise learn the new commit only at the next heartbeat).
+    /// Advances commit if a quorum holds an entry of this term, then tells followers.
     pub(crate) fn maybe_commit_and_notify(&mut self) {
-        if !self.maybe_commit() {
-            return;
+        if self.maybe_commit() {
+            self.peers()
+                .into_iter()
+                .for_each(|p| self.maybe_send_commit(p));
         }
-        let last = self.log.last_index();
-        for peer in self.peers() {
-            if self.progress[&peer].match_index == last {
-                self.send_append(peer, true);
-            }
+    }
+
+    /// A follower that holds the whole log but not the latest commit gets an empty append,
+    /// rather than waiting for the next heartbeat. Followers still receiving entries learn
+    /// commit from those, so a burst of acknowledgements does not cost a burst of carriers.
+    fn maybe_send_commit(&mut self, peer: u64) {
+        let pr = &self.progress[&peer];
+        let caught_up = pr.match_index == self.log.last_index();
+        if caught_up && pr.commit_sent < self.log.committed().min(pr.match_index) {
+            self.send_append(peer, true);
         }
     }
 

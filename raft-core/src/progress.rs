@@ -24,6 +24,8 @@ pub struct Progress {
     pub probe_sent: bool,
     /// Heard from since the last check-quorum round.
     pub recent_active: bool,
+    /// Highest commit index sent to this follower (in an append or heartbeat).
+    pub commit_sent: Index,
     /// Last index of each append in flight, oldest first; never longer than `inflight_max`.
     inflight: VecDeque<Index>,
     inflight_max: usize,
@@ -38,6 +40,7 @@ impl Progress {
             state: ProgressState::Probe,
             probe_sent: false,
             recent_active: false,
+            commit_sent: 0,
             inflight: VecDeque::with_capacity(inflight_max),
             inflight_max,
         }

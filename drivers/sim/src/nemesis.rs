@@ -48,7 +48,9 @@ pub fn run(seed: u64, nemesis: &NemesisConfig, tweak: Option<ConfigTweak>) -> Cl
     let chaos_end = c.now_us() + nemesis.chaos_ms * MS;
     let mut next_fault = c.now_us();
     let mut proposed = 0u64;
+    let mut restart_at: Vec<Option<u64>> = vec![None; c.n()];
     while c.now_us() < chaos_end {
+        restart_due(&mut c, &mut restart_at);
         for i in 0..c.n() {
             proposed += 1;
             let _ = c.start_cmd(i, cmd(proposed));
@@ -57,7 +59,7 @@ pub fn run(seed: u64, nemesis: &NemesisConfig, tweak: Option<ConfigTweak>) -> Cl
             // Strike at an arbitrary instant while writes and messages are in flight.
             let offset_us = c.rand_below(nemesis.propose_every_ms * MS);
             c.advance_us(offset_us);
-            inject_fault(&mut c);
+            inject_fault(&mut c, &mut restart_at);
             let (lo, hi) = nemesis.fault_every_ms;
             next_fault = c.now_us() + (lo + c.rand_below(hi - lo)) * MS;
         }
@@ -69,7 +71,17 @@ pub fn run(seed: u64, nemesis: &NemesisConfig, tweak: Option<ConfigTweak>) -> Cl
     c
 }
 
-fn inject_fault(c: &mut Cluster) {
+/// Restarts crashed nodes whose downtime is over.
+fn restart_due(c: &mut Cluster, restart_at: &mut [Option<u64>]) {
+    for (slot, at) in restart_at.iter_mut().enumerate() {
+        if at.is_some_and(|t| t <= c.now_us()) {
+            *at = None;
+            c.start(slot);
+        }
+    }
+}
+
+fn inject_fault(c: &mut Cluster, restart_at: &mut [Option<u64>]) {
     let n = c.n();
     let mut pick = c.rand_below(n as u64) as usize;
     // Half the time aim at a leader: its crash loses the most (its unsynced appends).
@@ -97,9 +109,10 @@ fn inject_fault(c: &mut Cluster) {
             c.net.block(Cluster::id_of(pick), Cluster::id_of(other));
         }
         3 => c.net.heal(),
-        4 if c.is_alive(pick) => c.kill(pick),
-        4 | 5 if !c.is_alive(pick) => {
-            c.start(pick);
+        4 | 5 if c.is_alive(pick) => {
+            // Down for up to 3 s, then back from whatever reached its disk.
+            c.kill(pick);
+            restart_at[pick] = Some(c.now_us() + c.rand_below(3_000) * MS);
         }
         6 => {
             let up = c.is_connected(pick);
