@@ -44,12 +44,13 @@ pub enum InjectedBug {
 }
 
 impl Config {
-    /// Defaults chosen for a 10 ms tick: 100 ms heartbeats, 0.5–1 s election timeouts.
+    /// Defaults chosen for a 10 ms tick (etcd's defaults): 100 ms heartbeats, 1–2 s election
+    /// timeouts. Long timeouts keep elections live when replies can take seconds.
     pub fn new(id: NodeId, voters: Vec<NodeId>) -> Self {
         Config {
             id,
             voters,
-            election_ticks: 50,
+            election_ticks: 100,
             heartbeat_ticks: 10,
             pre_vote: true,
             check_quorum: true,
@@ -123,12 +124,12 @@ mod tests {
             ),
             (
                 Config {
-                    heartbeat_ticks: 50,
+                    heartbeat_ticks: 100,
                     ..ok.clone()
                 },
                 ConfigError::BadTicks {
-                    heartbeat: 50,
-                    election: 50,
+                    heartbeat: 100,
+                    election: 100,
                 },
             ),
             (

@@ -71,9 +71,15 @@ impl Net {
         }
     }
 
+    /// Ticks enough for any randomized election timeout to expire.
+    fn timeout(&mut self, id: u64) {
+        let ticks = 2 * self.node(id).config().election_ticks;
+        self.tick(id, ticks);
+    }
+
     /// Node `id` times out and wins.
     fn elect(&mut self, id: u64) {
-        self.tick(id, 100);
+        self.timeout(id);
         self.deliver(|_| true);
         assert_eq!(self.node(id).role(), Role::Leader);
     }
@@ -98,7 +104,7 @@ fn proposal_on_a_follower_names_the_leader() {
 fn votes_wait_for_persistence_pre_votes_do_not() {
     let mut n1 = Node::new(Config::new(1, vec![1, 2, 3]), RestoredState::default()).unwrap();
     let mut pre = None;
-    for _ in 0..100 {
+    for _ in 0..1_000 {
         let ready = n1.step(Input::Tick).unwrap();
         if !ready.messages.is_empty() {
             pre = Some(ready);
@@ -141,7 +147,7 @@ fn votes_wait_for_persistence_pre_votes_do_not() {
 fn leader_counts_itself_only_after_its_write_is_durable() {
     let mut solo = Node::new(Config::new(1, vec![1]), RestoredState::default()).unwrap();
     let mut written = None;
-    for _ in 0..100 {
+    for _ in 0..1_000 {
         let ready = solo.step(Input::Tick).unwrap();
         if let Some(e) = ready.entries.last() {
             written = Some(e.position());
@@ -193,24 +199,32 @@ fn malformed_append_is_dropped_and_counted() {
 fn stale_leader_learns_the_new_term_from_a_reply() {
     let mut net = Net::new(3);
     net.elect(1);
-    // Node 1 is cut off; once 3's lease on 1 expires, 2 wins a later term.
-    net.tick(3, 50);
-    net.tick(2, 200);
-    net.deliver(|m| m.from != 1 && m.to != 1);
-    assert_eq!(net.node(2).role(), Role::Leader);
-    // 1's heartbeat reaches 3, which answers with its newer term: 1 steps down.
+    // Node 1 is cut off; once their lease on 1 expires, 2 or 3 wins a later term.
+    for _ in 0..1_000 {
+        net.tick(2, 1);
+        net.tick(3, 1);
+        net.deliver(|m| m.from != 1 && m.to != 1);
+    }
+    let new = [2, 3]
+        .into_iter()
+        .find(|&id| net.node(id).role() == Role::Leader)
+        .expect("2 or 3 leads");
+    let other = 5 - new;
+    assert!(net.node(new).term() > net.node(1).term());
+    // 1's heartbeat reaches the other follower, whose reply carries the newer term.
     net.queue.clear();
-    net.tick(1, 10);
-    net.deliver(|m| (m.from == 1 && m.to == 3) || (m.from == 3 && m.to == 1));
+    let heartbeat = net.node(1).config().heartbeat_ticks;
+    net.tick(1, heartbeat);
+    net.deliver(|m| (m.from == 1 && m.to == other) || (m.from == other && m.to == 1));
     assert_eq!(net.node(1).role(), Role::Follower);
-    assert_eq!(net.node(1).term(), net.node(2).term());
+    assert_eq!(net.node(1).term(), net.node(new).term());
 }
 
 #[test]
 fn check_quorum_deposes_an_isolated_leader() {
     let mut net = Net::new(3);
     net.elect(1);
-    net.tick(1, 2 * 50);
+    net.timeout(1);
     assert_eq!(
         net.node(1).role(),
         Role::Follower,

@@ -428,10 +428,40 @@ impl Cluster {
 
     pub(crate) fn fail(&self, what: &str) -> ! {
         panic!(
-            "{what} (seed {}, t = {} ms)",
+            "{what} (seed {}, t = {} ms)\n{}",
             self.cfg.seed,
-            self.now_us / MS
+            self.now_us / MS,
+            self.describe()
         )
+    }
+
+    /// One line per node: liveness, connectivity, role, term, log and commit positions.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        for (i, slot) in self.slots.iter().enumerate() {
+            let id = Self::id_of(i);
+            let link = if self.net.is_connected(id) {
+                "connected"
+            } else {
+                "disconnected"
+            };
+            let state = match &slot.node {
+                None => "down".to_string(),
+                Some(n) => format!(
+                    "{:?} term {} leader {:?} last {} (term {}) commit {} persisted {} pending writes {}",
+                    n.role(),
+                    n.term(),
+                    n.leader(),
+                    n.log().last_index(),
+                    n.log().last_term(),
+                    n.log().committed(),
+                    n.log().persisted(),
+                    slot.disk.pending.len()
+                ),
+            };
+            out += &format!("  node {id}: {link}, {state}\n");
+        }
+        out
     }
 
     pub fn committed_count(&self) -> usize {
