@@ -73,3 +73,44 @@ impl Disk {
         postcard::experimental::serialized_size(&self.durable).unwrap_or(usize::MAX)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use raft_core::EntryKind;
+
+    fn write(entries: &[(u64, u64)], done_at_us: u64) -> PendingWrite {
+        let entries = entries
+            .iter()
+            .map(|&(index, term)| Entry {
+                term,
+                index,
+                kind: EntryKind::Normal,
+                data: vec![],
+            })
+            .collect();
+        PendingWrite {
+            hard_state: None,
+            entries,
+            after_persist: vec![],
+            committed: vec![],
+            done_at_us,
+        }
+    }
+
+    #[test]
+    fn sync_truncates_conflicting_suffix_and_crash_loses_pending() {
+        let mut disk = Disk::default();
+        disk.pending.push_back(write(&[(1, 1), (2, 1), (3, 1)], 10));
+        disk.pending.push_back(write(&[(2, 2)], 20));
+        disk.pending.push_back(write(&[(3, 2)], 30));
+        assert_eq!(disk.next_done_at(0, 5), 30, "writes complete in order");
+        disk.sync_one();
+        disk.sync_one();
+        let terms: Vec<u64> = disk.durable.entries.iter().map(|e| e.term).collect();
+        assert_eq!(terms, vec![1, 2], "entry 3 of term 1 was replaced");
+        assert_eq!(disk.crash(), 1, "the unsynced write is lost");
+        assert_eq!(disk.durable.entries.len(), 2);
+        assert!(disk.sync_one().is_none());
+    }
+}

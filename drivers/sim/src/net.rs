@@ -142,3 +142,93 @@ impl Network {
         delay
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use raft_core::MessageBody;
+    use rand::SeedableRng;
+
+    fn msg(from: NodeId, to: NodeId, request: bool) -> Message {
+        let body = if request {
+            MessageBody::Heartbeat { commit: 0 }
+        } else {
+            MessageBody::HeartbeatResponse
+        };
+        Message {
+            from,
+            to,
+            term: 1,
+            body,
+        }
+    }
+
+    #[test]
+    fn one_way_block_cuts_one_direction_only() {
+        let mut net = Network::new(NetConfig::default());
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        net.block(1, 2);
+        assert!(net.plan(&msg(1, 2, true), &mut rng).is_empty());
+        assert_eq!(net.plan(&msg(2, 1, true), &mut rng).len(), 1);
+        net.set_connected(3, false);
+        assert!(net.plan(&msg(3, 1, true), &mut rng).is_empty());
+        assert!(net.plan(&msg(1, 3, true), &mut rng).is_empty());
+    }
+
+    #[test]
+    fn partition_isolates_groups_and_stragglers() {
+        let mut net = Network::new(NetConfig::default());
+        net.partition(&[1, 2, 3, 4], &[vec![1, 2], vec![3]]);
+        assert!(net.can_deliver(1, 2) && net.can_deliver(2, 1));
+        assert!(!net.can_deliver(1, 3) && !net.can_deliver(3, 2));
+        assert!(
+            !net.can_deliver(4, 1) && !net.can_deliver(1, 4),
+            "node 4 is in no group"
+        );
+        net.heal();
+        assert!(net.can_deliver(4, 1));
+    }
+
+    #[test]
+    fn delays_follow_link_overrides_and_long_reordering() {
+        let mut cfg = NetConfig::default();
+        cfg.link_delay_us.insert((1, 2), (50 * MS, 60 * MS));
+        let mut net = Network::new(cfg);
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        for _ in 0..100 {
+            let d = net.plan(&msg(1, 2, true), &mut rng)[0];
+            assert!((50 * MS..=60 * MS).contains(&d));
+            let d = net.plan(&msg(2, 1, true), &mut rng)[0];
+            assert!((100..=MS).contains(&d), "default reliable range");
+        }
+        net.cfg.long_reordering = true;
+        let long = (0..300)
+            .filter(|_| net.plan(&msg(2, 1, false), &mut rng)[0] >= 200 * MS)
+            .count();
+        assert!(
+            (150..=250).contains(&long),
+            "about 2/3 of replies delayed: {long}/300"
+        );
+        let requests_long = (0..300)
+            .filter(|_| net.plan(&msg(2, 1, true), &mut rng)[0] >= 200 * MS)
+            .count();
+        assert_eq!(requests_long, 0, "requests are not reordered");
+    }
+
+    #[test]
+    fn unreliable_drops_and_duplicates_at_the_configured_rates() {
+        let net = Network::new(NetConfig {
+            duplicate_prob: 0.2,
+            ..NetConfig::unreliable()
+        });
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let copies: usize = (0..10_000)
+            .map(|_| net.plan(&msg(1, 2, true), &mut rng).len())
+            .sum();
+        // Expected copies per message: (1 + 0.2) * 0.9 = 1.08.
+        assert!(
+            (10_400..=11_200).contains(&copies),
+            "{copies} copies for 10000 messages"
+        );
+    }
+}
