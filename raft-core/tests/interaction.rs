@@ -402,3 +402,31 @@ fn committed_entries_reach_followers() {
         Some(pos)
     );
 }
+
+#[test]
+fn oversized_proposal_is_refused_with_the_limit() {
+    let mut net = Net::new(3);
+    net.elect(1);
+    let max_bytes = net.node(1).config().entry_bytes_max;
+    let err = net.step(
+        1,
+        Input::Propose {
+            data: vec![0; max_bytes + 1],
+        },
+    );
+    assert_eq!(
+        err,
+        Err(StepError::ProposalTooLarge {
+            size_bytes: max_bytes + 1,
+            max_bytes
+        })
+    );
+    assert!(net
+        .step(
+            1,
+            Input::Propose {
+                data: vec![0; max_bytes]
+            }
+        )
+        .is_ok());
+}

@@ -12,9 +12,15 @@ pub trait Actor {
     fn poll(&mut self, c: &mut Cluster) -> Option<u64>;
 }
 
-/// Runs the cluster for `ms` while polling `actors`; finished actors are not polled again.
-pub fn sleep_with(c: &mut Cluster, ms: u64, actors: &mut [&mut dyn Actor]) {
-    let until = c.now_us() + ms * MS;
+/// Polls due actors and runs the cluster between polls, until `stop` holds for the
+/// actors' wake-up times (`None` = finished) or virtual time reaches `deadline_us`.
+/// Returns whether `stop` was reached.
+fn drive(
+    c: &mut Cluster,
+    actors: &mut [&mut dyn Actor],
+    deadline_us: u64,
+    stop: impl Fn(&[Option<u64>]) -> bool,
+) -> bool {
     let mut wake: Vec<Option<u64>> = vec![Some(c.now_us()); actors.len()];
     loop {
         for (actor, w) in actors.iter_mut().zip(wake.iter_mut()) {
@@ -22,37 +28,47 @@ pub fn sleep_with(c: &mut Cluster, ms: u64, actors: &mut [&mut dyn Actor]) {
                 *w = actor.poll(c).map(|d| c.now_us() + d);
             }
         }
+        if stop(&wake) {
+            return true;
+        }
         let next = wake
             .iter()
             .flatten()
             .copied()
             .min()
-            .unwrap_or(until)
-            .min(until);
-        if c.now_us() >= until {
-            return;
+            .unwrap_or(deadline_us)
+            .min(deadline_us);
+        if c.now_us() >= deadline_us {
+            return false;
         }
-        c.advance_us(next.max(c.now_us() + 1) - c.now_us());
+        c.advance_us(next.max(c.now_us()) - c.now_us());
     }
 }
 
-/// Polls `actors` until all finish (or `limit_ms` passes: then the cluster fails).
+/// Runs the cluster for `ms` while polling `actors` (the course's sleep with goroutines).
+pub fn sleep_with(c: &mut Cluster, ms: u64, actors: &mut [&mut dyn Actor]) {
+    let until = c.now_us() + ms * MS;
+    drive(c, actors, until, |_| false);
+}
+
+/// Polls `actors` until all finish; fails the run if that takes over `limit_ms`.
 pub fn run_until_done(c: &mut Cluster, limit_ms: u64, actors: &mut [&mut dyn Actor]) {
     let deadline = c.now_us() + limit_ms * MS;
-    let mut wake: Vec<Option<u64>> = vec![Some(c.now_us()); actors.len()];
-    while wake.iter().any(Option::is_some) {
-        for (actor, w) in actors.iter_mut().zip(wake.iter_mut()) {
-            if w.is_some_and(|t| t <= c.now_us()) {
-                *w = actor.poll(c).map(|d| c.now_us() + d);
-            }
-        }
-        let Some(next) = wake.iter().flatten().copied().min() else {
-            return;
-        };
-        if next > deadline {
-            c.fail(&format!("actors still running after {limit_ms} ms"));
-        }
-        c.advance_us(next.max(c.now_us()) - c.now_us());
+    if !drive(c, actors, deadline, |w| w.iter().all(Option::is_none)) {
+        c.fail(&format!("actors still running after {limit_ms} ms"));
+    }
+}
+
+/// Polls `actors` until the last one finishes (the others keep their state); fails the
+/// run after `limit_ms`.
+pub fn run_until_last_done(c: &mut Cluster, limit_ms: u64, actors: &mut [&mut dyn Actor]) {
+    let deadline = c.now_us() + limit_ms * MS;
+    if !drive(c, actors, deadline, |w| {
+        w.last().is_some_and(Option::is_none)
+    }) {
+        c.fail(&format!(
+            "the foreground actor is still running after {limit_ms} ms"
+        ));
     }
 }
 

@@ -1,7 +1,7 @@
 //! Lab 2C: persistence, and the course's hardest schedules (Figure 8, churn).
 
 use super::{make, make_with, rand_cmd, ELECTION_TIMEOUT_MS};
-use crate::actor::{run_until_done, sleep_with, Actor, OneTask};
+use crate::actor::{run_until_done, run_until_last_done, sleep_with, Actor, OneTask};
 use crate::cluster::{Cluster, ConfigTweak};
 use crate::harness::cmd;
 use crate::net::MS;
@@ -159,7 +159,7 @@ pub fn unreliable_agree(seed: u64) -> Cluster {
         let mut actors: Vec<&mut dyn Actor> =
             background.iter_mut().map(|t| t as &mut dyn Actor).collect();
         actors.push(&mut seq);
-        run_until_first(&mut c, &mut actors);
+        run_until_last_done(&mut c, 11_000, &mut actors);
     }
     c.set_reliable(true);
     let mut actors: Vec<&mut dyn Actor> =
@@ -167,22 +167,6 @@ pub fn unreliable_agree(seed: u64) -> Cluster {
     run_until_done(&mut c, 11_000, &mut actors);
     c.one(cmd(100), n, true);
     c
-}
-
-/// Polls actors until the last one in the list finishes; the rest keep their state.
-fn run_until_first(c: &mut Cluster, actors: &mut [&mut dyn Actor]) {
-    let last = actors.len() - 1;
-    let mut wake: Vec<Option<u64>> = vec![Some(c.now_us()); actors.len()];
-    while wake[last].is_some() {
-        for (actor, w) in actors.iter_mut().zip(wake.iter_mut()) {
-            if w.is_some_and(|t| t <= c.now_us()) {
-                *w = actor.poll(c).map(|d| c.now_us() + d);
-            }
-        }
-        if let Some(next) = wake.iter().flatten().copied().min() {
-            c.advance_us(next.max(c.now_us()) - c.now_us());
-        }
-    }
 }
 
 pub fn figure8_unreliable(seed: u64) -> Cluster {
