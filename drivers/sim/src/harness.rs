@@ -121,7 +121,10 @@ impl Cluster {
         let mut count = 0;
         let mut value: Option<&[u8]> = None;
         for i in 0..self.n() {
-            let Some(e) = self.applied(i).get(index as usize - 1) else {
+            let Some(e) = index
+                .checked_sub(1)
+                .and_then(|k| self.applied(i).get(k as usize))
+            else {
                 continue;
             };
             if value.is_some_and(|v| v != e.data.as_slice()) {
