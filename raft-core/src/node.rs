@@ -286,11 +286,6 @@ impl Node {
             assert_eq!(self.vote, Some(self.cfg.id), "a candidate votes for itself");
         }
     }
-
-    /// The highest index already handed to the application in a `Ready`.
-    pub fn applied(&self) -> Index {
-        self.log.applied()
-    }
 }
 
 fn validate_restored(cfg: &Config, r: &RestoredState) -> Result<(), RestoreError> {

@@ -171,10 +171,11 @@ fn summary(c: &Cluster, wall_s: f64) {
     let k = &c.counters;
     let sim_s = c.now_us() as f64 / 1e6;
     println!(
-        "\n{} events, {} messages ({} lost), {} crashes; {sim_s:.1} s simulated in {wall_s:.3} s wall; 0 invariant violations",
+        "\n{} events, {} messages ({} lost, largest {} bytes), {} crashes; {sim_s:.1} s simulated in {wall_s:.3} s wall; 0 invariant violations",
         k.events,
         k.requests + k.responses,
         k.lost,
+        k.message_bytes_max,
         k.crashes
     );
 }

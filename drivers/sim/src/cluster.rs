@@ -191,10 +191,6 @@ impl Cluster {
         &self.slots[slot].applied
     }
 
-    pub fn raft_state_bytes(&self, slot: usize) -> usize {
-        self.slots[slot].disk.raft_state_bytes()
-    }
-
     pub fn id_of(slot: usize) -> NodeId {
         slot as NodeId + 1
     }
@@ -329,6 +325,9 @@ impl Cluster {
         if let Err(v) = self.checker.after_step(node, &ready) {
             self.fail_violation(v);
         }
+        let deferred = ready.must_persist()
+            || !ready.messages_after_persist.is_empty()
+            || !ready.committed.is_empty();
         let Ready {
             hard_state,
             entries,
@@ -340,11 +339,7 @@ impl Cluster {
         for m in messages {
             self.transmit(m);
         }
-        if hard_state.is_none()
-            && entries.is_empty()
-            && messages_after_persist.is_empty()
-            && committed.is_empty()
-        {
+        if !deferred {
             return;
         }
         let (lo, hi) = self.cfg.disk_latency_us;
@@ -401,14 +396,12 @@ impl Cluster {
         if delays.is_empty() {
             self.counters.lost += 1;
         }
-        let mut delays = delays.into_iter().peekable();
-        while let Some(delay) = delays.next() {
-            let copy = if delays.peek().is_some() {
-                m.clone()
-            } else {
-                return self.schedule(delay, Event::Deliver(m));
-            };
-            self.schedule(delay, Event::Deliver(copy));
+        // Only duplicates pay for a clone; the last copy takes the message itself.
+        if let Some((&last, extra)) = delays.split_last() {
+            for &delay in extra {
+                self.schedule(delay, Event::Deliver(m.clone()));
+            }
+            self.schedule(last, Event::Deliver(m));
         }
     }
 

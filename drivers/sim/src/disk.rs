@@ -20,19 +20,12 @@ impl PendingWrite {
     pub fn last_position(&self) -> Option<LogPosition> {
         self.entries.last().map(Entry::position)
     }
-
-    pub fn size_bytes(&self) -> usize {
-        self.entries.iter().map(Entry::size_bytes).sum::<usize>()
-            + usize::from(self.hard_state.is_some()) * 24
-    }
 }
 
 #[derive(Debug, Default)]
 pub struct Disk {
     pub durable: RestoredState,
     pub pending: VecDeque<PendingWrite>,
-    /// Writes made durable so far (for reporting).
-    pub writes_synced: u64,
 }
 
 impl Disk {
@@ -57,7 +50,6 @@ impl Disk {
             self.durable.entries.truncate(keep);
             self.durable.entries.extend_from_slice(&w.entries);
         }
-        self.writes_synced += 1;
         Some(w)
     }
 
@@ -66,11 +58,6 @@ impl Disk {
         let lost = self.pending.len();
         self.pending.clear();
         lost
-    }
-
-    /// Encoded size of the durable hard state and log, as the course measures it.
-    pub fn raft_state_bytes(&self) -> usize {
-        postcard::experimental::serialized_size(&self.durable).unwrap_or(usize::MAX)
     }
 }
 

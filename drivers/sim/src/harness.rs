@@ -179,12 +179,4 @@ impl Cluster {
     pub fn rand_below(&mut self, bound: u64) -> u64 {
         self.rng.gen_range(0..bound)
     }
-
-    /// Largest persisted raft state (hard state + log) over all servers, in bytes.
-    pub fn raft_state_bytes_max(&self) -> usize {
-        (0..self.n())
-            .map(|i| self.raft_state_bytes(i))
-            .max()
-            .unwrap_or(0)
-    }
 }
