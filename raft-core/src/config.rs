@@ -25,6 +25,8 @@ pub struct Config {
     pub append_bytes_max: usize,
     /// Largest proposal accepted.
     pub entry_bytes_max: usize,
+    /// Bytes of snapshot data in one InstallSnapshot chunk.
+    pub snapshot_chunk_bytes: usize,
     /// Seed of the PRNG drawing election timeouts; mixed with `id`.
     pub seed: u64,
     /// Test-only: a deliberate bug, so checkers can be shown to catch it.
@@ -57,6 +59,7 @@ impl Config {
             inflight_msgs_max: 64,
             append_bytes_max: 1 << 20,
             entry_bytes_max: 1 << 20,
+            snapshot_chunk_bytes: 256 << 10,
             seed: 0,
             #[cfg(feature = "bug-injection")]
             bug: None,
@@ -88,6 +91,7 @@ impl Config {
             ("inflight_msgs_max", self.inflight_msgs_max),
             ("append_bytes_max", self.append_bytes_max),
             ("entry_bytes_max", self.entry_bytes_max),
+            ("snapshot_chunk_bytes", self.snapshot_chunk_bytes),
         ];
         match limits.iter().find(|(_, v)| *v == 0) {
             Some((name, _)) => Err(ConfigError::ZeroLimit { name }),

@@ -17,6 +17,10 @@ impl Node {
         self.election_elapsed += 1;
         if self.election_elapsed >= self.election_timeout {
             self.campaign(self.cfg.pre_vote);
+        } else if self.role != Role::Follower
+            && self.election_elapsed % self.cfg.heartbeat_ticks == 0
+        {
+            self.request_votes(true);
         }
     }
 
@@ -27,20 +31,34 @@ impl Node {
         self.leader = None;
         self.progress.clear();
         self.reset_election_timer();
-        let campaign_term = if pre {
+        if pre {
             self.role = Role::PreCandidate;
-            self.term + 1
         } else {
             self.role = Role::Candidate;
             self.term += 1;
             self.vote = Some(self.cfg.id);
-            self.term
-        };
+        }
         if self.record_vote(self.cfg.id, true) != VoteResult::Pending {
             return;
         }
+        self.request_votes(false);
+    }
+
+    /// Sends this campaign's (pre-)vote request to every voter, or with `unanswered_only`
+    /// to those not heard from: a lost request or answer then costs a heartbeat interval
+    /// instead of a whole election timeout. Granting the same candidate twice is harmless.
+    fn request_votes(&mut self, unanswered_only: bool) {
+        let pre = self.role == Role::PreCandidate;
+        assert!(
+            pre || self.role == Role::Candidate,
+            "only candidates ask for votes"
+        );
+        let campaign_term = if pre { self.term + 1 } else { self.term };
         let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
         for peer in self.peers() {
+            if unanswered_only && self.votes.contains_key(&peer) {
+                continue;
+            }
             let body = if pre {
                 MessageBody::PreVote {
                     last_index,
@@ -109,7 +127,12 @@ impl Node {
 
     pub(crate) fn step_candidate(&mut self, m: Message) {
         match (&m.body, self.role) {
-            (MessageBody::Append { .. } | MessageBody::Heartbeat { .. }, _) => {
+            (
+                MessageBody::Append { .. }
+                | MessageBody::Heartbeat { .. }
+                | MessageBody::InstallSnapshot { .. },
+                _,
+            ) => {
                 // A leader exists in our term: stand down and let the follower path answer.
                 self.become_follower(self.term, Some(m.from));
                 self.step_follower(m);

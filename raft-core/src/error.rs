@@ -13,6 +13,12 @@ pub enum StepError {
     NotLeader { leader: Option<NodeId> },
     #[error("proposal of {size_bytes} bytes exceeds the limit of {max_bytes} bytes")]
     ProposalTooLarge { size_bytes: usize, max_bytes: usize },
+    #[error("snapshot at index {index} is outside the compactable range {first}..={applied}")]
+    SnapshotOutOfRange {
+        index: Index,
+        first: Index,
+        applied: Index,
+    },
 }
 
 /// Why a configuration was refused.
@@ -57,6 +63,8 @@ pub enum RestoreError {
     },
     #[error("persisted commit index {commit} is beyond the last entry {last_index}")]
     CommitBeyondLog { commit: Index, last_index: Index },
+    #[error("persisted snapshot ends at term {term}, beyond the hard state's term {hard_term}")]
+    SnapshotBeyondHardState { term: Term, hard_term: Term },
     #[error("persisted vote for {0}, which is not a voter")]
     VoteForUnknown(NodeId),
 }

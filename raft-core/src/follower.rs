@@ -3,6 +3,7 @@
 
 use crate::message::{Message, MessageBody};
 use crate::node::Node;
+use crate::snapshot::Chunk;
 use crate::types::{Entry, Index, Term};
 
 impl Node {
@@ -25,6 +26,22 @@ impl Node {
                 // the clamp only guards against a misbehaving peer.
                 self.log.commit_to(commit.min(self.log.last_index()));
                 self.send(m.from, self.term, MessageBody::HeartbeatResponse);
+            }
+            MessageBody::InstallSnapshot {
+                meta,
+                total_bytes,
+                offset,
+                data,
+            } => {
+                self.election_elapsed = 0;
+                self.leader = Some(m.from);
+                let chunk = Chunk {
+                    meta,
+                    total_bytes,
+                    offset,
+                    data,
+                };
+                self.on_snapshot_chunk(m.from, chunk);
             }
             _ => self.stats.dropped_unexpected += 1,
         }
@@ -70,7 +87,7 @@ impl Node {
         self.reply_append(leader, false, last_new, None, 0);
     }
 
-    fn reply_append(
+    pub(crate) fn reply_append(
         &mut self,
         to: u64,
         reject: bool,

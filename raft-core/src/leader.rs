@@ -67,6 +67,10 @@ impl Node {
     /// sent only when `allow_empty` (to carry commit or to probe). Returns whether it sent.
     pub(crate) fn send_append(&mut self, peer: u64, allow_empty: bool) -> bool {
         let pr = &self.progress[&peer];
+        if pr.state == ProgressState::Snapshot || self.log.term(pr.next_index - 1).is_none() {
+            // The entries this follower needs were compacted away.
+            return self.send_snapshot_chunk(peer);
+        }
         if pr.is_paused() {
             return false;
         }
@@ -74,7 +78,7 @@ impl Node {
         let prev_term = self
             .log
             .term(prev_index)
-            .expect("next_index - 1 is always in the log");
+            .expect("checked above: next_index - 1 is held");
         let entries = self
             .log
             .slice_bytes(pr.next_index, self.cfg.append_bytes_max);
@@ -160,6 +164,14 @@ impl Node {
                 conflict_term,
                 conflict_index,
             } => self.on_append_rejected(m.from, index, conflict_term, conflict_index),
+            MessageBody::SnapshotResponse {
+                index,
+                received_bytes,
+            } => {
+                if pr.on_snapshot_progress(index, received_bytes) {
+                    self.send_append(m.from, true);
+                }
+            }
             MessageBody::HeartbeatResponse => {
                 pr.on_heartbeat_response();
                 if pr.match_index < self.log.last_index() {
@@ -178,6 +190,9 @@ impl Node {
         let pr = self.progress.get_mut(&peer).expect("peer progress");
         if !pr.maybe_update(index) {
             return;
+        }
+        if pr.state == ProgressState::Snapshot && pr.match_index >= pr.pending_snapshot {
+            pr.become_probe();
         }
         if pr.state == ProgressState::Probe {
             pr.become_replicate();

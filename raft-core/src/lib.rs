@@ -16,6 +16,7 @@
 //! Layout, one concept per file: `log` (the log and its persistence/apply cursors),
 //! `progress` (the leader's view of one follower), `quorum` (majority arithmetic),
 //! `election` (timers, pre-votes, votes), `leader` and `follower` (role step functions),
+//! `snapshot` (compaction, sending and installing snapshots in chunks),
 //! `node` (shared state, term rules, the `step` entry point).
 
 mod config;
@@ -30,6 +31,7 @@ pub mod progress;
 pub mod quorum;
 mod ready;
 mod rng;
+mod snapshot;
 mod stats;
 mod types;
 
@@ -41,4 +43,6 @@ pub use message::{Message, MessageBody};
 pub use node::{Node, RestoredState, Role};
 pub use ready::{Input, Ready};
 pub use stats::Stats;
-pub use types::{Entry, EntryKind, HardState, Index, LogPosition, NodeId, Term};
+pub use types::{
+    Entry, EntryKind, HardState, Index, LogPosition, NodeId, Snapshot, SnapshotMeta, Term,
+};

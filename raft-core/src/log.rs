@@ -2,14 +2,20 @@
 //! which suffix has not yet been handed out for persistence, how far writes are known
 //! durable, how far entries are committed and handed to the application.
 //!
-//! Invariants (asserted): indexes are contiguous from 1, terms never decrease,
-//! `applied <= committed <= last_index`, `persisted <= last_index`.
+//! Entries up to `snapshot.index` have been compacted into a snapshot; the log keeps only
+//! the snapshot's position (so the entry after it can still be matched) and the suffix.
+//!
+//! Invariants (asserted): indexes are contiguous from `snapshot.index + 1`, terms never
+//! decrease, `snapshot.index <= applied <= committed <= last_index`,
+//! `snapshot.index <= persisted <= last_index`.
 
-use crate::types::{Entry, Index, LogPosition, Term};
+use crate::types::{Entry, Index, LogPosition, SnapshotMeta, Term};
 
 #[derive(Clone, Debug, Default)]
 pub struct RaftLog {
-    /// `entries[i].index == i + 1`. (Compaction arrives with snapshots.)
+    /// The compacted prefix ends here; `(0, 0)` when nothing was compacted.
+    snapshot: LogPosition,
+    /// `entries[i].index == snapshot.index + i + 1`.
     entries: Vec<Entry>,
     committed: Index,
     applied: Index,
@@ -20,25 +26,37 @@ pub struct RaftLog {
 }
 
 impl RaftLog {
-    /// A log restored from disk: everything in it is durable and nothing is applied yet.
-    pub(crate) fn restored(entries: Vec<Entry>, committed: Index) -> Self {
+    /// A log restored from disk: everything in it is durable; the application holds the
+    /// snapshot's state, so nothing after it is applied yet.
+    pub(crate) fn restored(snapshot: LogPosition, entries: Vec<Entry>, committed: Index) -> Self {
         let log = RaftLog {
-            persisted: entries.len() as Index,
+            persisted: snapshot.index + entries.len() as Index,
+            snapshot,
             entries,
-            committed,
-            applied: 0,
+            committed: committed.max(snapshot.index),
+            applied: snapshot.index,
             unhanded_from: None,
         };
         log.assert_invariants();
         log
     }
 
+    /// The position of the last compacted entry (`(0, 0)` if none).
+    pub fn snapshot_position(&self) -> LogPosition {
+        self.snapshot
+    }
+
+    /// The first index still held as an entry.
+    pub fn first_index(&self) -> Index {
+        self.snapshot.index + 1
+    }
+
     pub fn last_index(&self) -> Index {
-        self.entries.len() as Index
+        self.snapshot.index + self.entries.len() as Index
     }
 
     pub fn last_term(&self) -> Term {
-        self.entries.last().map_or(0, |e| e.term)
+        self.entries.last().map_or(self.snapshot.term, |e| e.term)
     }
 
     pub fn committed(&self) -> Index {
@@ -53,26 +71,34 @@ impl RaftLog {
         self.persisted
     }
 
-    /// The term at `index`; index 0 is the empty prefix with term 0.
+    /// The term at `index`: the snapshot's position and held entries are known; compacted
+    /// and future indexes are not.
     pub fn term(&self, index: Index) -> Option<Term> {
-        if index == 0 {
-            return Some(0);
+        if index == self.snapshot.index {
+            return Some(self.snapshot.term);
         }
         self.entry(index).map(|e| e.term)
     }
 
     pub fn entry(&self, index: Index) -> Option<&Entry> {
-        let pos = usize::try_from(index.checked_sub(1)?).ok()?;
+        let pos = usize::try_from(index.checked_sub(self.first_index())?).ok()?;
         self.entries.get(pos)
     }
 
-    /// Entries `[lo, hi]`, for checkers and tests; empty if out of range.
+    /// Held entries in `[lo, hi]`, clamped to what the log still holds.
     pub fn entries(&self, lo: Index, hi: Index) -> &[Entry] {
+        let lo = lo.max(self.first_index());
         let hi = hi.min(self.last_index());
-        if lo == 0 || lo > hi {
+        if lo > hi {
             return &[];
         }
-        &self.entries[(lo - 1) as usize..hi as usize]
+        let base = self.first_index();
+        &self.entries[(lo - base) as usize..=(hi - base) as usize]
+    }
+
+    /// Bytes of entries held in memory (what compaction bounds).
+    pub fn entries_bytes(&self) -> usize {
+        self.entries.iter().map(Entry::size_bytes).sum()
     }
 
     pub fn matches(&self, index: Index, term: Term) -> bool {
@@ -88,15 +114,23 @@ impl RaftLog {
     /// The last index holding term `term`, if any (terms are sorted, so binary search).
     pub fn last_index_of_term(&self, term: Term) -> Option<Index> {
         let end = self.entries.partition_point(|e| e.term <= term);
-        (end > 0 && self.entries[end - 1].term == term).then_some(end as Index)
+        if end > 0 {
+            return (self.entries[end - 1].term == term)
+                .then_some(self.snapshot.index + end as Index);
+        }
+        (self.snapshot.term == term && self.snapshot.index > 0).then_some(self.snapshot.index)
     }
 
-    /// The first index whose term equals the term at `index` (which must exist).
+    /// The first held index whose term equals the term at `index` (which must be known);
+    /// the snapshot's own index if the term reaches back into it.
     pub fn first_index_of_term_at(&self, index: Index) -> Index {
         let term = self
             .term(index)
             .expect("first_index_of_term_at: index in log");
-        self.entries.partition_point(|e| e.term < term) as Index + 1
+        if index == self.snapshot.index {
+            return index;
+        }
+        self.snapshot.index + self.entries.partition_point(|e| e.term < term) as Index + 1
     }
 
     /// The first of `entries` that is not already in the log with the same term.
@@ -131,7 +165,12 @@ impl RaftLog {
             "never overwrite a committed entry"
         );
         assert!(first.index <= self.last_index() + 1, "no gaps");
-        self.entries.truncate((first.index - 1) as usize);
+        assert!(
+            first.index > self.snapshot.index,
+            "never overwrite the snapshot"
+        );
+        self.entries
+            .truncate((first.index - self.first_index()) as usize);
         self.persisted = self.persisted.min(first.index - 1);
         self.mark_written(first.index);
         self.entries.extend_from_slice(entries);
@@ -190,15 +229,49 @@ impl RaftLog {
         out
     }
 
+    /// Drops every entry up to `index`, which the application has snapshotted. Only
+    /// applied entries may be compacted: the snapshot must contain them.
+    pub(crate) fn compact(&mut self, index: Index) {
+        assert!(index <= self.applied, "compacting unapplied entry {index}");
+        assert!(index > self.snapshot.index, "compaction goes forward");
+        let term = self.term(index).expect("an applied index is held");
+        let drop = (index - self.snapshot.index) as usize;
+        self.entries.drain(..drop);
+        self.snapshot = LogPosition { term, index };
+        self.persisted = self.persisted.max(index);
+        self.unhanded_from = self.unhanded_from.map(|i| i.max(index + 1));
+        self.assert_invariants();
+    }
+
+    /// Replaces the whole log with a snapshot received from the leader: its entries are
+    /// committed and (once the application installs it) applied.
+    pub(crate) fn restore(&mut self, meta: &SnapshotMeta) {
+        assert!(meta.index > self.committed, "restore must move forward");
+        self.snapshot = meta.position();
+        self.entries.clear();
+        self.committed = meta.index;
+        self.applied = meta.index;
+        // The snapshot write is in the same Ready; until it is durable nothing after it is.
+        self.persisted = meta.index;
+        self.unhanded_from = None;
+        self.assert_invariants();
+    }
+
     fn assert_invariants(&self) {
+        let base = self.first_index();
         debug_assert!(self
             .entries
             .iter()
             .enumerate()
-            .all(|(i, e)| e.index == i as Index + 1));
+            .all(|(i, e)| e.index == base + i as Index));
         debug_assert!(self.entries.windows(2).all(|w| w[0].term <= w[1].term));
+        assert!(self
+            .entries
+            .first()
+            .is_none_or(|e| e.term >= self.snapshot.term));
+        assert!(self.snapshot.index <= self.applied);
         assert!(self.applied <= self.committed && self.committed <= self.last_index());
-        assert!(self.persisted <= self.last_index());
+        assert!(self.snapshot.index <= self.persisted && self.persisted <= self.last_index());
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::{Entry, Index, NodeId, Term};
+use crate::types::{Entry, Index, NodeId, SnapshotMeta, Term};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Message {
@@ -55,6 +55,21 @@ pub enum MessageBody {
         commit: Index,
     },
     HeartbeatResponse,
+    /// One chunk of the leader's snapshot: bytes `[offset, offset + data.len())` of a
+    /// snapshot `total_bytes` long. The last chunk completes it.
+    InstallSnapshot {
+        meta: SnapshotMeta,
+        total_bytes: u64,
+        offset: u64,
+        data: Vec<u8>,
+    },
+    /// The follower holds the first `received_bytes` of the snapshot ending at `index`
+    /// and wants the chunk starting there (0 = start over). A completed install is
+    /// acknowledged with an `AppendResponse` instead, once it is durable.
+    SnapshotResponse {
+        index: Index,
+        received_bytes: u64,
+    },
 }
 
 /// Upper bound of a message's fixed fields on the wire.
@@ -69,6 +84,7 @@ impl Message {
                 | MessageBody::Vote { .. }
                 | MessageBody::Append { .. }
                 | MessageBody::Heartbeat { .. }
+                | MessageBody::InstallSnapshot { .. }
         )
     }
 
@@ -76,6 +92,7 @@ impl Message {
     pub fn size_bytes(&self) -> usize {
         let entries: usize = match &self.body {
             MessageBody::Append { entries, .. } => entries.iter().map(Entry::size_bytes).sum(),
+            MessageBody::InstallSnapshot { data, .. } => data.len(),
             _ => 0,
         };
         MESSAGE_OVERHEAD_BYTES + entries
@@ -89,6 +106,8 @@ impl Message {
             self.body,
             MessageBody::Append { .. }
                 | MessageBody::Heartbeat { .. }
+                | MessageBody::InstallSnapshot { .. }
+                | MessageBody::SnapshotResponse { .. }
                 | MessageBody::PreVote { .. }
                 | MessageBody::PreVoteResponse { .. }
         )

@@ -13,8 +13,9 @@ use crate::message::{Message, MessageBody};
 use crate::progress::Progress;
 use crate::ready::{Input, Ready};
 use crate::rng::Prng;
+use crate::snapshot::IncomingSnapshot;
 use crate::stats::Stats;
-use crate::types::{Entry, HardState, Index, LogPosition, NodeId, Term};
+use crate::types::{Entry, HardState, Index, LogPosition, NodeId, Snapshot, Term};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
@@ -24,10 +25,12 @@ pub enum Role {
     Leader,
 }
 
-/// What a node finds on its disk when it starts: the last hard state and the log.
+/// What a node finds on its disk when it starts: the last hard state, the latest snapshot
+/// and the log entries after it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoredState {
     pub hard_state: HardState,
+    pub snapshot: Option<Snapshot>,
     pub entries: Vec<Entry>,
 }
 
@@ -48,6 +51,12 @@ pub struct Node {
     pub(crate) election_timeout: u32,
     pub(crate) rng: Prng,
     pub(crate) stats: Stats,
+    /// The latest snapshot (taken here or received), sent to followers that need it.
+    pub(crate) snapshot: Option<Snapshot>,
+    /// A snapshot arriving from the leader chunk by chunk (followers only).
+    pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
+    /// A snapshot for the next `Ready` to store, and whether the application installs it.
+    pub(crate) snapshot_to_write: Option<(Snapshot, bool)>,
     msgs: Vec<Message>,
     msgs_after_persist: Vec<Message>,
     handed_hard_state: HardState,
@@ -59,6 +68,10 @@ impl Node {
         cfg.validate()?;
         validate_restored(&cfg, &restored)?;
         let hs = restored.hard_state;
+        let snapshot_position = restored
+            .snapshot
+            .as_ref()
+            .map_or(LogPosition::default(), |s| s.meta.position());
         let mut node = Node {
             rng: Prng::new(cfg.seed, cfg.id),
             cfg,
@@ -66,13 +79,16 @@ impl Node {
             vote: hs.vote,
             leader: None,
             role: Role::Follower,
-            log: RaftLog::restored(restored.entries, hs.commit),
+            log: RaftLog::restored(snapshot_position, restored.entries, hs.commit),
             progress: BTreeMap::new(),
             votes: BTreeMap::new(),
             election_elapsed: 0,
             heartbeat_elapsed: 0,
             election_timeout: 0,
             stats: Stats::default(),
+            snapshot: restored.snapshot,
+            incoming_snapshot: None,
+            snapshot_to_write: None,
             msgs: Vec::new(),
             msgs_after_persist: Vec::new(),
             handed_hard_state: hs,
@@ -90,6 +106,7 @@ impl Node {
             Input::Message(m) => self.step_message(m),
             Input::Propose { data } => proposed = Some(self.propose(data)?),
             Input::Persisted(pos) => self.on_persisted(pos),
+            Input::Snapshot { index, data } => self.take_snapshot(index, data)?,
         }
         self.assert_invariants();
         Ok(self.take_ready(proposed))
@@ -116,6 +133,10 @@ impl Node {
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
+    /// The latest snapshot this node holds (taken locally or received).
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
+    }
     pub fn progress(&self, peer: NodeId) -> Option<&Progress> {
         self.progress.get(&peer)
     }
@@ -131,12 +152,18 @@ impl Node {
         let hs = self.hard_state();
         let hard_state = (hs != self.handed_hard_state).then_some(hs);
         self.handed_hard_state = hs;
+        let (snapshot, install_snapshot) = match self.snapshot_to_write.take() {
+            Some((s, install)) => (Some(s), install),
+            None => (None, false),
+        };
         Ready {
             hard_state,
             entries: self.log.take_unhanded(),
             messages: std::mem::take(&mut self.msgs),
             messages_after_persist: std::mem::take(&mut self.msgs_after_persist),
             committed: self.log.take_committed(),
+            snapshot,
+            install_snapshot,
             proposed,
         }
     }
@@ -212,7 +239,9 @@ impl Node {
             }
             // Neither side adopts a pre-vote's proposed term.
             MessageBody::PreVote { .. } | MessageBody::PreVoteResponse { reject: false } => true,
-            MessageBody::Append { .. } | MessageBody::Heartbeat { .. } => {
+            MessageBody::Append { .. }
+            | MessageBody::Heartbeat { .. }
+            | MessageBody::InstallSnapshot { .. } => {
                 self.become_follower(m.term, Some(m.from));
                 true
             }
@@ -226,7 +255,9 @@ impl Node {
     fn on_lower_term(&mut self, m: &Message) {
         let is_leader_msg = matches!(
             m.body,
-            MessageBody::Append { .. } | MessageBody::Heartbeat { .. }
+            MessageBody::Append { .. }
+                | MessageBody::Heartbeat { .. }
+                | MessageBody::InstallSnapshot { .. }
         );
         if is_leader_msg && (self.cfg.check_quorum || self.cfg.pre_vote) {
             // A stale leader (or we advanced our term while cut off): tell it our term so
@@ -268,6 +299,8 @@ impl Node {
         if term > self.term {
             self.term = term;
             self.vote = None;
+            // A half-received snapshot belongs to the old term's leader.
+            self.incoming_snapshot = None;
         }
         self.role = Role::Follower;
         self.leader = leader;
@@ -289,9 +322,19 @@ impl Node {
 }
 
 fn validate_restored(cfg: &Config, r: &RestoredState) -> Result<(), RestoreError> {
-    let mut previous = 0;
+    let base = r
+        .snapshot
+        .as_ref()
+        .map_or(LogPosition::default(), |s| s.meta.position());
+    if base.term > r.hard_state.term {
+        return Err(RestoreError::SnapshotBeyondHardState {
+            term: base.term,
+            hard_term: r.hard_state.term,
+        });
+    }
+    let mut previous = base.term;
     for (position, e) in r.entries.iter().enumerate() {
-        let expected = position as Index + 1;
+        let expected = base.index + position as Index + 1;
         if e.index != expected {
             return Err(RestoreError::NonContiguous {
                 position,
@@ -316,7 +359,7 @@ fn validate_restored(cfg: &Config, r: &RestoredState) -> Result<(), RestoreError
         }
         previous = e.term;
     }
-    let last_index = r.entries.len() as Index;
+    let last_index = base.index + r.entries.len() as Index;
     if r.hard_state.commit > last_index {
         return Err(RestoreError::CommitBeyondLog {
             commit: r.hard_state.commit,

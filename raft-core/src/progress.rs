@@ -3,7 +3,9 @@
 //!
 //! In `Probe` the leader sends one append and waits for the answer (it does not yet know
 //! where the logs diverge). In `Replicate` it streams appends optimistically, bounded by a
-//! window of `inflight_msgs_max` messages.
+//! window of `inflight_msgs_max` messages. In `Snapshot` the follower needs entries the
+//! leader has compacted away, so it receives the leader's snapshot one chunk at a time:
+//! one chunk in flight, the next sent when the follower says how much it holds.
 
 use std::collections::VecDeque;
 
@@ -13,6 +15,7 @@ use crate::types::Index;
 pub enum ProgressState {
     Probe,
     Replicate,
+    Snapshot,
 }
 
 #[derive(Clone, Debug)]
@@ -20,8 +23,13 @@ pub struct Progress {
     pub match_index: Index,
     pub next_index: Index,
     pub state: ProgressState,
-    /// In `Probe`: an append is outstanding; wait for an answer or a heartbeat response.
+    /// In `Probe`: an append is outstanding; in `Snapshot`: a chunk is. Wait for an answer
+    /// or a heartbeat response.
     pub probe_sent: bool,
+    /// In `Snapshot`: the index of the snapshot being sent, and how many of its bytes the
+    /// follower confirmed holding (the next chunk starts there).
+    pub pending_snapshot: Index,
+    pub snapshot_offset_bytes: u64,
     /// Heard from since the last check-quorum round.
     pub recent_active: bool,
     /// Highest commit index sent to this follower (in an append or heartbeat).
@@ -39,6 +47,8 @@ impl Progress {
             next_index,
             state: ProgressState::Probe,
             probe_sent: false,
+            pending_snapshot: 0,
+            snapshot_offset_bytes: 0,
             recent_active: false,
             commit_sent: 0,
             inflight: VecDeque::with_capacity(inflight_max),
@@ -52,12 +62,17 @@ impl Progress {
 
     pub fn is_paused(&self) -> bool {
         match self.state {
-            ProgressState::Probe => self.probe_sent,
+            ProgressState::Probe | ProgressState::Snapshot => self.probe_sent,
             ProgressState::Replicate => self.inflight.len() >= self.inflight_max,
         }
     }
 
+    /// Back to probing. After a completed snapshot the follower holds everything up to it.
     pub fn become_probe(&mut self) {
+        if self.state == ProgressState::Snapshot {
+            self.next_index = self.next_index.max(self.pending_snapshot + 1);
+            self.pending_snapshot = 0;
+        }
         self.state = ProgressState::Probe;
         self.probe_sent = false;
         self.inflight.clear();
@@ -71,6 +86,29 @@ impl Progress {
         self.next_index = self.match_index + 1;
     }
 
+    /// Starts (or restarts, for a newer snapshot) sending the snapshot ending at `index`.
+    pub fn become_snapshot(&mut self, index: Index) {
+        assert!(
+            index >= self.match_index,
+            "a snapshot behind match is useless"
+        );
+        self.state = ProgressState::Snapshot;
+        self.probe_sent = false;
+        self.inflight.clear();
+        self.pending_snapshot = index;
+        self.snapshot_offset_bytes = 0;
+    }
+
+    /// The follower holds `received_bytes` of snapshot `index`. Returns false if stale.
+    pub fn on_snapshot_progress(&mut self, index: Index, received_bytes: u64) -> bool {
+        if self.state != ProgressState::Snapshot || index != self.pending_snapshot {
+            return false;
+        }
+        self.snapshot_offset_bytes = received_bytes;
+        self.probe_sent = false;
+        true
+    }
+
     /// An append carrying entries up to `last` went out.
     pub fn sent(&mut self, last: Option<Index>) {
         match (self.state, last) {
@@ -81,7 +119,7 @@ impl Progress {
                 self.inflight.push_back(last);
             }
             (ProgressState::Replicate, None) => {}
-            (ProgressState::Probe, _) => self.probe_sent = true,
+            (ProgressState::Probe | ProgressState::Snapshot, _) => self.probe_sent = true,
         }
     }
 
@@ -105,6 +143,8 @@ impl Progress {
         let stale = match self.state {
             ProgressState::Replicate => rejected <= self.match_index,
             ProgressState::Probe => rejected + 1 != self.next_index,
+            // Rejections of appends sent before the snapshot say nothing new.
+            ProgressState::Snapshot => true,
         };
         if stale {
             return false;
@@ -166,15 +206,19 @@ mod tests {
         Reject(u8, u8),
         Heartbeat,
         Replicate,
+        Snapshot(u8),
+        SnapshotProgress(u8),
     }
 
     impl quickcheck::Arbitrary for Op {
         fn arbitrary(g: &mut quickcheck::Gen) -> Self {
-            match u8::arbitrary(g) % 5 {
+            match u8::arbitrary(g) % 7 {
                 0 => Op::Send(u8::arbitrary(g) % 8),
                 1 => Op::Ack(u8::arbitrary(g)),
                 2 => Op::Reject(u8::arbitrary(g), u8::arbitrary(g)),
                 3 => Op::Heartbeat,
+                4 => Op::Snapshot(u8::arbitrary(g)),
+                5 => Op::SnapshotProgress(u8::arbitrary(g)),
                 _ => Op::Replicate,
             }
         }
@@ -196,6 +240,14 @@ mod tests {
                     Op::Reject(r, h) => { p.maybe_decrease(Index::from(r), Index::from(h)); }
                     Op::Heartbeat => p.on_heartbeat_response(),
                     Op::Replicate => p.become_replicate(),
+                    Op::Snapshot(i) => {
+                        let index = p.match_index + Index::from(i);
+                        p.become_snapshot(index);
+                    }
+                    Op::SnapshotProgress(b) => {
+                        let index = p.pending_snapshot;
+                        p.on_snapshot_progress(index, u64::from(b));
+                    }
                 }
                 if p.inflight_count() > window || p.next_index <= p.match_index { return false; }
             }

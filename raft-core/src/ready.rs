@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::message::Message;
-use crate::types::{Entry, HardState, LogPosition};
+use crate::types::{Entry, HardState, Index, LogPosition, Snapshot};
 
 /// Everything that can happen to a node. A trace is a sequence of these; replay is a fold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +17,10 @@ pub enum Input {
     /// The driver made every write it was handed, up to and including the entry at this
     /// position, durable. Only after this does a leader count its own copy toward commit.
     Persisted(LogPosition),
+    /// The application serialized its state after applying every entry up to `index`
+    /// (which it has applied). The node keeps the snapshot to send to lagging followers
+    /// and compacts its log up to `index`; `Ready::snapshot` asks the driver to store it.
+    Snapshot { index: Index, data: Vec<u8> },
 }
 
 /// The work a step produced. The driver must carry it out **in this order**:
@@ -24,14 +28,19 @@ pub enum Input {
 /// 1. Send [`Ready::messages`] at any time, even before step 2 finishes: they promise
 ///    nothing about local durable state (a leader's appends may travel while its own
 ///    write is in progress; pre-votes change no state).
-/// 2. Persist [`Ready::hard_state`] (if any) and [`Ready::entries`]: first drop every
-///    stored entry with index >= `entries[0].index`, then append. Make it durable (fsync).
-///    Writes must become durable in the order the `Ready`s were produced.
+/// 2. Persist, in this order: [`Ready::snapshot`] (if any) in place of the stored one,
+///    then drop the stored entries it covers — every entry if `install_snapshot`, else
+///    those with index <= its index; then [`Ready::hard_state`] (if any); then
+///    [`Ready::entries`]: drop every stored entry with index >= `entries[0].index`, then
+///    append. Make it durable (fsync). Writes must become durable in the order the
+///    `Ready`s were produced.
 /// 3. Only then send [`Ready::messages_after_persist`] (votes, acknowledgements: they
 ///    promise that the state in step 2 survives a crash).
-/// 4. Apply [`Ready::committed`] to the state machine, in order.
+/// 4. If `install_snapshot`, replace the state machine's state with [`Ready::snapshot`].
+///    Then apply [`Ready::committed`] to the state machine, in order.
 /// 5. Report durability with [`Input::Persisted`] carrying the last written entry's
-///    position, so a leader can count itself toward commit.
+///    position (or the snapshot's, if no entries were written), so a leader can count
+///    itself toward commit.
 ///
 /// Steps 2–5 of successive `Ready`s may be pipelined as long as each stays in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +51,12 @@ pub struct Ready {
     pub messages: Vec<Message>,
     pub messages_after_persist: Vec<Message>,
     pub committed: Vec<Entry>,
+    /// A snapshot to store: one the application just handed in (`Input::Snapshot`), or
+    /// one received from the leader (then `install_snapshot` is set).
+    pub snapshot: Option<Snapshot>,
+    /// The snapshot came from the leader and replaces the whole log and the application's
+    /// state; the application must install it before applying `committed`.
+    pub install_snapshot: bool,
     /// Where an accepted [`Input::Propose`] landed in the log.
     pub proposed: Option<LogPosition>,
 }
@@ -53,6 +68,6 @@ impl Ready {
 
     /// Whether step 2 has anything to write.
     pub fn must_persist(&self) -> bool {
-        self.hard_state.is_some() || !self.entries.is_empty()
+        self.hard_state.is_some() || !self.entries.is_empty() || self.snapshot.is_some()
     }
 }

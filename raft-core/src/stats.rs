@@ -15,5 +15,9 @@ pub struct Stats {
     /// Messages that make no sense in the current role (e.g. a vote response to a leader).
     pub dropped_unexpected: u64,
     pub elections_started: u64,
+    /// Snapshots received from a leader and handed to the application to install.
+    pub snapshots_installed: u64,
+    /// Snapshot chunks sent (as leader).
+    pub snapshot_chunks_sent: u64,
     pub leaderships_lost_check_quorum: u64,
 }

@@ -46,7 +46,9 @@ impl Entry {
 }
 
 /// A (term, index) pair naming one log slot as written in one term.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct LogPosition {
     pub term: Term,
     pub index: Index,
@@ -59,4 +61,28 @@ pub struct HardState {
     pub term: Term,
     pub vote: Option<NodeId>,
     pub commit: Index,
+}
+
+/// Where a snapshot ends: it covers every entry up to and including `index`, the last of
+/// which had term `term`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SnapshotMeta {
+    pub index: Index,
+    pub term: Term,
+}
+
+impl SnapshotMeta {
+    pub fn position(&self) -> LogPosition {
+        LogPosition {
+            term: self.term,
+            index: self.index,
+        }
+    }
+}
+
+/// The application's state after applying every entry up to `meta.index`, as opaque bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub meta: SnapshotMeta,
+    pub data: Vec<u8>,
 }

@@ -244,6 +244,7 @@ fn rejection_carries_the_conflicting_term_for_fast_backtracking() {
         })
         .collect();
     let restored = RestoredState {
+        snapshot: None,
         hard_state: HardState {
             term: 2,
             vote: None,
@@ -286,6 +287,7 @@ fn restore_refuses_impossible_disk_state() {
     let cases = vec![
         (
             RestoredState {
+                snapshot: None,
                 hard_state: HardState {
                     term: 1,
                     vote: None,
@@ -300,6 +302,7 @@ fn restore_refuses_impossible_disk_state() {
         ),
         (
             RestoredState {
+                snapshot: None,
                 hard_state: HardState {
                     term: 1,
                     vote: None,
@@ -315,6 +318,7 @@ fn restore_refuses_impossible_disk_state() {
         ),
         (
             RestoredState {
+                snapshot: None,
                 hard_state: HardState {
                     term: 1,
                     vote: None,
@@ -330,6 +334,7 @@ fn restore_refuses_impossible_disk_state() {
         ),
         (
             RestoredState {
+                snapshot: None,
                 hard_state: HardState {
                     term: 1,
                     vote: Some(9),

@@ -222,7 +222,17 @@ impl Checker {
                 leaders: (holder, id),
             });
         }
-        for (&index, &(t, _)) in &self.committed {
+        let snapshot = node.log().snapshot_position();
+        let known = self.committed.get(&snapshot.index).map(|&(t, _)| t);
+        if snapshot.index > 0 && known != Some(snapshot.term) {
+            return Err(Violation::LeaderCompleteness {
+                leader: id,
+                term,
+                missing: snapshot.index,
+            });
+        }
+        let compacted = snapshot.index;
+        for (&index, &(t, _)) in self.committed.range(compacted + 1..) {
             if node.log().term(index) != Some(t) {
                 return Err(Violation::LeaderCompleteness {
                     leader: id,
@@ -231,6 +241,30 @@ impl Checker {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// The driver replaced `id`'s state machine with a snapshot holding `entries` (every
+    /// applied entry from index 1): each must be what was committed at its index.
+    pub fn on_install(&mut self, id: NodeId, entries: &[Entry]) -> Result<(), Violation> {
+        let view = self.views.entry(id).or_default();
+        for (i, e) in entries.iter().enumerate() {
+            let expected = i as Index + 1;
+            if e.index != expected {
+                return Err(Violation::ApplyOutOfOrder {
+                    node: id,
+                    expected,
+                    got: e.index,
+                });
+            }
+            if self.committed.get(&e.index) != Some(&(e.term, digest_entry(e))) {
+                return Err(Violation::StateMachineSafety {
+                    node: id,
+                    index: e.index,
+                });
+            }
+        }
+        view.applied = entries.len() as Index;
         Ok(())
     }
 

@@ -28,6 +28,9 @@ pub struct SimConfig {
     pub clock_drift_ppm: u64,
     /// Upper bound on events in one run: a runaway loop fails instead of hanging.
     pub events_max: u64,
+    /// The application snapshots whenever it has applied an index divisible by this
+    /// (the course's service snapshots every 10 entries); `None` never snapshots.
+    pub snapshot_interval: Option<u64>,
 }
 
 impl SimConfig {
@@ -40,6 +43,7 @@ impl SimConfig {
             disk_latency_us: (100, 2 * MS),
             clock_drift_ppm: 0,
             events_max: 200_000_000,
+            snapshot_interval: None,
         }
     }
 }
@@ -59,6 +63,8 @@ pub struct Counters {
     pub writes_lost: u64,
     /// Largest single message, in encoded bytes.
     pub message_bytes_max: u64,
+    pub snapshots_taken: u64,
+    pub snapshots_installed: u64,
 }
 
 #[derive(Debug)]
@@ -97,7 +103,8 @@ pub(crate) struct Slot {
     pub(crate) incarnation: u32,
     pub(crate) disk: Disk,
     tick_period_us: u64,
-    /// What this node's state machine applied, by index (kept across restarts).
+    /// What this node's state machine applied, by index. Kept across a restart without a
+    /// snapshot; replaced by the snapshot's contents when one is installed or restored.
     pub(crate) applied: Vec<Entry>,
 }
 
@@ -187,6 +194,11 @@ impl Cluster {
         self.slots[slot].node.is_some()
     }
 
+    /// Bytes of persisted Raft state (hard state and log) on `slot`'s disk.
+    pub fn raft_state_bytes(&self, slot: usize) -> usize {
+        self.slots[slot].disk.raft_state_bytes()
+    }
+
     pub fn applied(&self, slot: usize) -> &[Entry] {
         &self.slots[slot].applied
     }
@@ -212,6 +224,9 @@ impl Cluster {
             tweak(&mut cfg);
         }
         let restored = self.slots[slot].disk.durable.clone();
+        if let Some(snapshot) = &restored.snapshot {
+            self.install_app_snapshot(slot, &snapshot.data);
+        }
         let node = match Node::new(cfg, restored) {
             Ok(node) => node,
             Err(e) => self.fail(&format!(
@@ -220,6 +235,16 @@ impl Cluster {
             )),
         };
         self.checker.on_restart(&node);
+        let restored_app = self.slots[slot]
+            .applied
+            .len()
+            .min(node.log().applied() as usize);
+        if let Err(v) = self
+            .checker
+            .on_install(node.id(), &self.slots[slot].applied[..restored_app])
+        {
+            self.fail_violation(v);
+        }
         self.slots[slot].node = Some(node);
         let phase = self.rng.gen_range(0..self.slots[slot].tick_period_us);
         self.schedule(phase, Event::Tick { slot, incarnation });
@@ -287,6 +312,7 @@ impl Cluster {
 
     fn deliver(&mut self, m: Message) {
         let slot = (m.to - 1) as usize;
+
         if !self.net.can_deliver(m.from, m.to) || !self.is_alive(slot) {
             self.counters.lost += 1;
             return;
@@ -334,6 +360,8 @@ impl Cluster {
             messages,
             messages_after_persist,
             committed,
+            snapshot,
+            install_snapshot,
             ..
         } = ready;
         for m in messages {
@@ -348,6 +376,8 @@ impl Cluster {
         let disk = &mut self.slots[slot].disk;
         let done_at_us = disk.next_done_at(self.now_us, latency);
         disk.pending.push_back(PendingWrite {
+            snapshot,
+            install_snapshot,
             hard_state,
             entries,
             after_persist: messages_after_persist,
@@ -368,6 +398,14 @@ impl Cluster {
         for m in w.after_persist {
             self.transmit(m);
         }
+        if let Some(snapshot) = w.snapshot.filter(|_| w.install_snapshot) {
+            self.counters.snapshots_installed += 1;
+            self.install_app_snapshot(slot, &snapshot.data);
+            let installed = &self.slots[slot].applied;
+            if let Err(v) = self.checker.on_install(Self::id_of(slot), installed) {
+                self.fail_violation(v);
+            }
+        }
         if let Err(v) = self.checker.on_apply(Self::id_of(slot), &w.committed) {
             self.fail_violation(v);
         }
@@ -377,8 +415,46 @@ impl Cluster {
                 applied.push(e);
             }
         }
+        self.maybe_take_snapshot(slot);
         if let Some(pos) = last {
-            let _ = self.step(slot, Input::Persisted(pos));
+            if self.is_alive(slot) {
+                let _ = self.step(slot, Input::Persisted(pos));
+            }
+        }
+    }
+
+    /// The application's state is the list of applied entries; a snapshot encodes it.
+    fn install_app_snapshot(&mut self, slot: usize, data: &[u8]) {
+        match postcard::from_bytes::<Vec<Entry>>(data) {
+            Ok(entries) => self.slots[slot].applied = entries,
+            Err(e) => self.fail(&format!(
+                "node {} got an undecodable snapshot: {e}",
+                slot + 1
+            )),
+        }
+    }
+
+    /// The course's service: snapshot each time the applied index reaches (or, applying a
+    /// batch, passes) a multiple of the interval.
+    fn maybe_take_snapshot(&mut self, slot: usize) {
+        let Some(interval) = self.cfg.snapshot_interval else {
+            return;
+        };
+        let index = self.slots[slot].applied.len() as u64;
+        let taken = self
+            .node(slot)
+            .map_or(u64::MAX, |n| n.log().snapshot_position().index);
+        if index / interval <= taken / interval {
+            return;
+        }
+        let data = postcard::to_allocvec(&self.slots[slot].applied).expect("entries encode");
+        self.counters.snapshots_taken += 1;
+        // Refused only if a snapshot from the leader overtook this one: nothing to do.
+        if let Err(e) = self.step(slot, Input::Snapshot { index, data }) {
+            assert!(
+                matches!(e, StepError::SnapshotOutOfRange { .. }),
+                "unexpected refusal: {e}"
+            );
         }
     }
 

@@ -3,11 +3,14 @@
 
 use std::collections::VecDeque;
 
-use raft_core::{Entry, HardState, LogPosition, Message, RestoredState};
+use raft_core::{Entry, HardState, LogPosition, Message, RestoredState, Snapshot};
 
 /// One `Ready`'s deferred half: what to write, and what may happen only once it is durable.
 #[derive(Debug)]
 pub struct PendingWrite {
+    pub snapshot: Option<Snapshot>,
+    /// The snapshot came from the leader: it replaces the whole log and the state machine.
+    pub install_snapshot: bool,
     pub hard_state: Option<HardState>,
     pub entries: Vec<Entry>,
     pub after_persist: Vec<Message>,
@@ -18,7 +21,8 @@ pub struct PendingWrite {
 
 impl PendingWrite {
     pub fn last_position(&self) -> Option<LogPosition> {
-        self.entries.last().map(Entry::position)
+        let snapshot = self.snapshot.as_ref().map(|s| s.meta.position());
+        self.entries.last().map(Entry::position).or(snapshot)
     }
 }
 
@@ -38,11 +42,17 @@ impl Disk {
     /// Makes the oldest pending write durable and returns it.
     pub fn sync_one(&mut self) -> Option<PendingWrite> {
         let w = self.pending.pop_front()?;
+        if let Some(snapshot) = &w.snapshot {
+            self.store_snapshot(snapshot, w.install_snapshot);
+        }
         if let Some(hs) = w.hard_state {
             self.durable.hard_state = hs;
         }
         if let Some(first) = w.entries.first() {
-            let keep = (first.index - 1) as usize;
+            let keep = first
+                .index
+                .checked_sub(1 + self.snapshot_index())
+                .expect("a write never reaches into the snapshot") as usize;
             assert!(
                 keep <= self.durable.entries.len(),
                 "write leaves a gap in the durable log"
@@ -51,6 +61,30 @@ impl Disk {
             self.durable.entries.extend_from_slice(&w.entries);
         }
         Some(w)
+    }
+
+    fn snapshot_index(&self) -> u64 {
+        self.durable.snapshot.as_ref().map_or(0, |s| s.meta.index)
+    }
+
+    /// Replaces the stored snapshot and drops the entries it covers (all of them when it
+    /// came from the leader, since the log it replaces may conflict).
+    fn store_snapshot(&mut self, snapshot: &Snapshot, install: bool) {
+        let entries = &mut self.durable.entries;
+        if install {
+            entries.clear();
+        } else {
+            let covered = entries.partition_point(|e| e.index <= snapshot.meta.index);
+            entries.drain(..covered);
+        }
+        self.durable.snapshot = Some(snapshot.clone());
+    }
+
+    /// Bytes of Raft state (hard state and log, not the snapshot) as a driver would store
+    /// them: the course's `RaftStateSize`.
+    pub fn raft_state_bytes(&self) -> usize {
+        let state = (&self.durable.hard_state, &self.durable.entries);
+        postcard::experimental::serialized_size(&state).expect("raft state encodes")
     }
 
     /// A crash: unsynced writes vanish.
@@ -77,6 +111,8 @@ mod tests {
             })
             .collect();
         PendingWrite {
+            snapshot: None,
+            install_snapshot: false,
             hard_state: None,
             entries,
             after_persist: vec![],

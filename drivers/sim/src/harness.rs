@@ -175,6 +175,14 @@ impl Cluster {
         task.result.expect("a finished one() has an index")
     }
 
+    /// The largest persisted Raft state (hard state and log, not snapshot) of any server.
+    pub fn raft_state_bytes_max(&self) -> usize {
+        (0..self.n())
+            .map(|i| self.raft_state_bytes(i))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// A uniformly random value in `0..bound` from the run's PRNG.
     pub fn rand_below(&mut self, bound: u64) -> u64 {
         self.rng.gen_range(0..bound)

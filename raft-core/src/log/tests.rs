@@ -17,7 +17,7 @@ fn log_with_terms(terms: &[Term]) -> RaftLog {
         .enumerate()
         .map(|(i, &t)| entry(i as Index + 1, t))
         .collect();
-    RaftLog::restored(entries, 0)
+    RaftLog::restored(LogPosition::default(), entries, 0)
 }
 
 #[test]

@@ -7,6 +7,7 @@
 mod a;
 mod b;
 mod c;
+mod d;
 
 pub use a::{initial_election, many_elections, reelection};
 pub use b::{
@@ -18,6 +19,11 @@ pub use c::{
     unreliable_agree,
 };
 pub use c::{unreliable_churn, ChurnClient};
+pub use d::{
+    make_snap, snapshot_all_crash, snapshot_basic, snapshot_init, snapshot_install,
+    snapshot_install_crash, snapshot_install_unreliable, snapshot_install_unreliable_crash,
+    RAFT_STATE_BYTES_MAX, SNAPSHOT_INTERVAL,
+};
 
 use crate::cluster::{Cluster, ConfigTweak, SimConfig};
 use crate::net::NetConfig;

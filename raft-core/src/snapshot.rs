@@ -1,0 +1,186 @@
+//! Snapshots: compacting the log once the application has serialized its state, sending
+//! the leader's snapshot to a follower that needs compacted entries, and receiving and
+//! installing one.
+//!
+//! A snapshot travels in chunks of at most `snapshot_chunk_bytes`, one in flight per
+//! follower. The follower answers each chunk with how many bytes it holds, so a lost
+//! chunk is resent from there (a heartbeat response also resumes a stalled transfer), and
+//! a follower that lost its partial copy (a crash) answers 0 and the transfer restarts.
+//! A leader that compacts again mid-transfer restarts with its newer snapshot.
+
+use crate::error::StepError;
+use crate::message::MessageBody;
+use crate::node::Node;
+use crate::progress::ProgressState;
+use crate::types::{Index, NodeId, Snapshot, SnapshotMeta, Term};
+
+/// A snapshot being received: the bytes so far of one leader's snapshot in one term.
+#[derive(Clone, Debug)]
+pub(crate) struct IncomingSnapshot {
+    from: NodeId,
+    term: Term,
+    meta: SnapshotMeta,
+    total_bytes: u64,
+    data: Vec<u8>,
+}
+
+/// One chunk as it arrived.
+pub(crate) struct Chunk {
+    pub meta: SnapshotMeta,
+    pub total_bytes: u64,
+    pub offset: u64,
+    pub data: Vec<u8>,
+}
+
+impl Node {
+    /// `Input::Snapshot`: the application's state through `index` replaces the log prefix.
+    pub(crate) fn take_snapshot(&mut self, index: Index, data: Vec<u8>) -> Result<(), StepError> {
+        let (first, applied) = (self.log.first_index(), self.log.applied());
+        if index < first || index > applied {
+            return Err(StepError::SnapshotOutOfRange {
+                index,
+                first,
+                applied,
+            });
+        }
+        assert!(
+            self.snapshot_to_write.is_none(),
+            "one snapshot write per Ready"
+        );
+        let term = self
+            .log
+            .term(index)
+            .expect("an applied, uncompacted index is held");
+        self.log.compact(index);
+        let snapshot = Snapshot {
+            meta: SnapshotMeta { index, term },
+            data,
+        };
+        self.snapshot_to_write = Some((snapshot.clone(), false));
+        self.snapshot = Some(snapshot);
+        Ok(())
+    }
+
+    /// Sends `peer` the next chunk of this leader's snapshot (starting the transfer, or
+    /// restarting it if the snapshot changed). Returns whether a chunk went out.
+    pub(crate) fn send_snapshot_chunk(&mut self, peer: NodeId) -> bool {
+        let snapshot = self
+            .snapshot
+            .as_ref()
+            .expect("a follower needs compacted entries, so a snapshot exists");
+        let (meta, total_bytes) = (snapshot.meta.clone(), snapshot.data.len() as u64);
+        let pr = self.progress.get_mut(&peer).expect("peer progress");
+        if pr.state != ProgressState::Snapshot || pr.pending_snapshot != meta.index {
+            pr.become_snapshot(meta.index);
+        }
+        if pr.is_paused() {
+            return false;
+        }
+        let offset = pr.snapshot_offset_bytes.min(total_bytes);
+        let end = (offset + self.cfg.snapshot_chunk_bytes as u64).min(total_bytes);
+        let data = snapshot.data[offset as usize..end as usize].to_vec();
+        pr.sent(None);
+        self.stats.snapshot_chunks_sent += 1;
+        let body = MessageBody::InstallSnapshot {
+            meta,
+            total_bytes,
+            offset,
+            data,
+        };
+        self.send(peer, self.term, body);
+        true
+    }
+
+    /// A follower received one chunk of the leader's snapshot.
+    pub(crate) fn on_snapshot_chunk(&mut self, leader: NodeId, chunk: Chunk) {
+        let committed = self.log.committed();
+        if chunk.meta.index <= committed {
+            // Everything the snapshot covers is already committed here.
+            self.incoming_snapshot = None;
+            self.reply_append(leader, false, committed, None, 0);
+            return;
+        }
+        if !chunk_well_formed(&chunk, self.term) {
+            self.stats.dropped_malformed += 1;
+            return;
+        }
+        let index = chunk.meta.index;
+        match self.accept_chunk(leader, chunk) {
+            Ok(snapshot) => self.install_snapshot(leader, snapshot),
+            Err(received_bytes) => self.send(
+                leader,
+                self.term,
+                MessageBody::SnapshotResponse {
+                    index,
+                    received_bytes,
+                },
+            ),
+        }
+    }
+
+    /// Adds the chunk if it is the next one expected. Returns the completed snapshot, or
+    /// how many bytes are held (the offset the leader should send next).
+    fn accept_chunk(&mut self, leader: NodeId, chunk: Chunk) -> Result<Snapshot, u64> {
+        let term = self.term;
+        let continues = self.incoming_snapshot.as_ref().is_some_and(|s| {
+            (s.from, s.term, &s.meta, s.total_bytes)
+                == (leader, term, &chunk.meta, chunk.total_bytes)
+        });
+        if !continues {
+            if chunk.offset != 0 {
+                return Err(0);
+            }
+            self.incoming_snapshot = Some(IncomingSnapshot {
+                from: leader,
+                term,
+                meta: chunk.meta.clone(),
+                total_bytes: chunk.total_bytes,
+                data: Vec::new(),
+            });
+        }
+        let incoming = self.incoming_snapshot.as_mut().expect("just ensured");
+        let held = incoming.data.len() as u64;
+        if chunk.offset != held {
+            return Err(held);
+        }
+        incoming.data.extend_from_slice(&chunk.data);
+        let held = incoming.data.len() as u64;
+        assert!(
+            held <= incoming.total_bytes,
+            "chunks never overrun the total"
+        );
+        if held < incoming.total_bytes {
+            return Err(held);
+        }
+        let done = self.incoming_snapshot.take().expect("complete");
+        Ok(Snapshot {
+            meta: done.meta,
+            data: done.data,
+        })
+    }
+
+    /// A complete snapshot from the leader: if our log already holds its last entry the
+    /// prefix is ours too and only commit moves; otherwise it replaces log and state.
+    fn install_snapshot(&mut self, leader: NodeId, snapshot: Snapshot) {
+        let meta = snapshot.meta.clone();
+        assert!(meta.index > self.log.committed(), "checked by the caller");
+        if self.log.matches(meta.index, meta.term) {
+            self.log.commit_to(meta.index);
+        } else {
+            self.log.restore(&meta);
+            self.stats.snapshots_installed += 1;
+            self.snapshot_to_write = Some((snapshot.clone(), true));
+            self.snapshot = Some(snapshot);
+        }
+        // An acknowledgement: it leaves only once the snapshot is durable.
+        self.reply_append(leader, false, meta.index, None, 0);
+    }
+}
+
+/// A chunk must lie within its snapshot, and the snapshot must not claim a future term.
+fn chunk_well_formed(chunk: &Chunk, term: Term) -> bool {
+    let end = chunk.offset.checked_add(chunk.data.len() as u64);
+    let within = end.is_some_and(|end| end <= chunk.total_bytes);
+    let progresses = !chunk.data.is_empty() || chunk.total_bytes == 0;
+    within && progresses && chunk.meta.term <= term && chunk.meta.index > 0
+}
