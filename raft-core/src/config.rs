@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
+use crate::read_only::ReadMode;
 use crate::types::NodeId;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +28,15 @@ pub struct Config {
     pub entry_bytes_max: usize,
     /// Bytes of snapshot data in one InstallSnapshot chunk.
     pub snapshot_chunk_bytes: usize,
+    /// How `Input::Read` is confirmed. `Lease` requires `check_quorum` and must be set on
+    /// every node (followers then also refuse votes for an election timeout after boot).
+    pub read_mode: ReadMode,
+    /// Lease reads assume no node's clock (tick rate) runs faster than the leader's by
+    /// more than this many parts per million; the lease is shortened accordingly. If
+    /// clocks drift more, a lease read can be stale.
+    pub lease_clock_drift_ppm: u32,
+    /// Reads awaiting confirmation before new ones are refused.
+    pub reads_pending_max: usize,
     /// Seed of the PRNG drawing election timeouts; mixed with `id`.
     pub seed: u64,
     /// Test-only: a deliberate bug, so checkers can be shown to catch it.
@@ -43,6 +53,9 @@ pub enum InjectedBug {
     VoteTwice,
     /// Commit by counting replicas even when the entry is from an earlier term (Figure 8).
     CommitOldTerm,
+    /// Confirm every read at once from the leader's commit index, without a quorum round
+    /// or a lease: a deposed leader serves stale reads.
+    LocalReads,
 }
 
 impl Config {
@@ -60,6 +73,9 @@ impl Config {
             append_bytes_max: 1 << 20,
             entry_bytes_max: 1 << 20,
             snapshot_chunk_bytes: 256 << 10,
+            read_mode: ReadMode::Safe,
+            lease_clock_drift_ppm: 50_000,
+            reads_pending_max: 4096,
             seed: 0,
             #[cfg(feature = "bug-injection")]
             bug: None,
@@ -92,7 +108,11 @@ impl Config {
             ("append_bytes_max", self.append_bytes_max),
             ("entry_bytes_max", self.entry_bytes_max),
             ("snapshot_chunk_bytes", self.snapshot_chunk_bytes),
+            ("reads_pending_max", self.reads_pending_max),
         ];
+        if self.read_mode == ReadMode::Lease && !self.check_quorum {
+            return Err(ConfigError::LeaseWithoutCheckQuorum);
+        }
         match limits.iter().find(|(_, v)| *v == 0) {
             Some((name, _)) => Err(ConfigError::ZeroLimit { name }),
             None => Ok(()),

@@ -7,6 +7,7 @@ use crate::types::{Index, Term};
 
 impl Node {
     pub(crate) fn tick(&mut self) {
+        self.ticks += 1;
         match self.role {
             Role::Leader => self.tick_leader(),
             _ => self.tick_election(),
@@ -15,10 +16,15 @@ impl Node {
 
     fn tick_election(&mut self) {
         self.election_elapsed += 1;
+        if self.election_elapsed >= self.cfg.election_ticks {
+            self.boot_guard = false;
+        }
         if self.election_elapsed >= self.election_timeout {
             self.campaign(self.cfg.pre_vote);
         } else if self.role != Role::Follower
-            && self.election_elapsed % self.cfg.heartbeat_ticks == 0
+            && self
+                .election_elapsed
+                .is_multiple_of(self.cfg.heartbeat_ticks)
         {
             self.request_votes(true);
         }
@@ -27,6 +33,7 @@ impl Node {
     /// Starts a pre-campaign (no term change) or a real campaign (term + 1, vote self).
     pub(crate) fn campaign(&mut self, pre: bool) {
         self.stats.elections_started += u64::from(!pre);
+        self.boot_guard = false;
         self.votes.clear();
         self.leader = None;
         self.progress.clear();

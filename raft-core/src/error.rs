@@ -13,6 +13,8 @@ pub enum StepError {
     NotLeader { leader: Option<NodeId> },
     #[error("proposal of {size_bytes} bytes exceeds the limit of {max_bytes} bytes")]
     ProposalTooLarge { size_bytes: usize, max_bytes: usize },
+    #[error("{max} reads are already awaiting confirmation")]
+    TooManyReads { max: usize },
     #[error("snapshot at index {index} is outside the compactable range {first}..={applied}")]
     SnapshotOutOfRange {
         index: Index,
@@ -36,6 +38,8 @@ pub enum ConfigError {
     BadTicks { heartbeat: u32, election: u32 },
     #[error("{name} must be positive")]
     ZeroLimit { name: &'static str },
+    #[error("lease reads need check_quorum: without it a deposed leader never notices")]
+    LeaseWithoutCheckQuorum,
 }
 
 /// Why a restored (persisted) state cannot be used.

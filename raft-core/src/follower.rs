@@ -19,13 +19,13 @@ impl Node {
                 self.leader = Some(m.from);
                 self.handle_append(m.from, prev_index, prev_term, &entries, commit);
             }
-            MessageBody::Heartbeat { commit } => {
+            MessageBody::Heartbeat { commit, round } => {
                 self.election_elapsed = 0;
                 self.leader = Some(m.from);
                 // The leader sends min(our match, its commit), so this never exceeds our log;
                 // the clamp only guards against a misbehaving peer.
                 self.log.commit_to(commit.min(self.log.last_index()));
-                self.send(m.from, self.term, MessageBody::HeartbeatResponse);
+                self.send(m.from, self.term, MessageBody::HeartbeatResponse { round });
             }
             MessageBody::InstallSnapshot {
                 meta,

@@ -136,14 +136,17 @@ impl Node {
         active >= quorum::majority(self.cfg.voters.len())
     }
 
-    fn broadcast_heartbeat(&mut self) {
+    /// Sends one heartbeat round; returns its number (see `read_only`).
+    pub(crate) fn broadcast_heartbeat(&mut self) -> u64 {
+        let round = self.reads.new_round(self.ticks);
         let committed = self.log.committed();
         for peer in self.peers() {
             let pr = self.progress.get_mut(&peer).expect("peer progress");
             let commit = pr.match_index.min(committed);
             pr.commit_sent = pr.commit_sent.max(commit);
-            self.send(peer, self.term, MessageBody::Heartbeat { commit });
+            self.send(peer, self.term, MessageBody::Heartbeat { commit, round });
         }
+        round
     }
 
     pub(crate) fn step_leader(&mut self, m: Message) {
@@ -172,11 +175,13 @@ impl Node {
                     self.send_append(m.from, true);
                 }
             }
-            MessageBody::HeartbeatResponse => {
+            MessageBody::HeartbeatResponse { round } => {
                 pr.on_heartbeat_response();
+                pr.acked_round = pr.acked_round.max(round.min(self.reads.last_round()));
                 if pr.match_index < self.log.last_index() {
                     self.send_append(m.from, true);
                 }
+                self.release_reads();
             }
             _ => self.stats.dropped_unexpected += 1,
         }
@@ -227,6 +232,7 @@ impl Node {
             self.peers()
                 .into_iter()
                 .for_each(|p| self.maybe_send_commit(p));
+            self.on_commit_for_reads();
         }
     }
 

@@ -16,7 +16,8 @@
 //! Layout, one concept per file: `log` (the log and its persistence/apply cursors),
 //! `progress` (the leader's view of one follower), `quorum` (majority arithmetic),
 //! `election` (timers, pre-votes, votes), `leader` and `follower` (role step functions),
-//! `snapshot` (compaction, sending and installing snapshots in chunks),
+//! `snapshot` (compaction, sending and installing snapshots in chunks), `read_only`
+//! (ReadIndex and lease reads),
 //! `node` (shared state, term rules, the `step` entry point).
 
 mod config;
@@ -29,6 +30,7 @@ mod message;
 mod node;
 pub mod progress;
 pub mod quorum;
+mod read_only;
 mod ready;
 mod rng;
 mod snapshot;
@@ -41,6 +43,7 @@ pub use config::InjectedBug;
 pub use error::{ConfigError, RestoreError, StepError};
 pub use message::{Message, MessageBody};
 pub use node::{Node, RestoredState, Role};
+pub use read_only::{lease_ticks, ReadMode, ReadState};
 pub use ready::{Input, Ready};
 pub use stats::Stats;
 pub use types::{

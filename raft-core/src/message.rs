@@ -51,10 +51,15 @@ pub enum MessageBody {
         conflict_index: Index,
     },
     /// Carries `min(follower's match, leader's commit)` so it never commits unknown entries.
+    /// `round` numbers the leader's heartbeat rounds (for ReadIndex and leases); the
+    /// response echoes it.
     Heartbeat {
         commit: Index,
+        round: u64,
     },
-    HeartbeatResponse,
+    HeartbeatResponse {
+        round: u64,
+    },
     /// One chunk of the leader's snapshot: bytes `[offset, offset + data.len())` of a
     /// snapshot `total_bytes` long. The last chunk completes it.
     InstallSnapshot {

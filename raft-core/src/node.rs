@@ -11,6 +11,7 @@ use crate::error::{RestoreError, StepError};
 use crate::log::RaftLog;
 use crate::message::{Message, MessageBody};
 use crate::progress::Progress;
+use crate::read_only::{ReadMode, ReadQueue, ReadState};
 use crate::ready::{Input, Ready};
 use crate::rng::Prng;
 use crate::snapshot::IncomingSnapshot;
@@ -57,6 +58,15 @@ pub struct Node {
     pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
     /// A snapshot for the next `Ready` to store, and whether the application installs it.
     pub(crate) snapshot_to_write: Option<(Snapshot, bool)>,
+    /// Ticks since this node started: the leader's clock for leases.
+    pub(crate) ticks: u64,
+    /// Reads awaiting confirmation (leader only).
+    pub(crate) reads: ReadQueue,
+    pub(crate) ready_reads: Vec<ReadState>,
+    pub(crate) ready_reads_aborted: Vec<u64>,
+    /// With lease reads, a booting node refuses votes for one election timeout: it may
+    /// have acknowledged a leader's lease before it crashed.
+    pub(crate) boot_guard: bool,
     msgs: Vec<Message>,
     msgs_after_persist: Vec<Message>,
     handed_hard_state: HardState,
@@ -89,10 +99,16 @@ impl Node {
             snapshot: restored.snapshot,
             incoming_snapshot: None,
             snapshot_to_write: None,
+            ticks: 0,
+            reads: ReadQueue::default(),
+            ready_reads: Vec::new(),
+            ready_reads_aborted: Vec::new(),
+            boot_guard: false,
             msgs: Vec::new(),
             msgs_after_persist: Vec::new(),
             handed_hard_state: hs,
         };
+        node.boot_guard = node.cfg.read_mode == ReadMode::Lease;
         node.reset_election_timer();
         Ok(node)
     }
@@ -107,6 +123,7 @@ impl Node {
             Input::Propose { data } => proposed = Some(self.propose(data)?),
             Input::Persisted(pos) => self.on_persisted(pos),
             Input::Snapshot { index, data } => self.take_snapshot(index, data)?,
+            Input::Read { id } => self.read(id)?,
         }
         self.assert_invariants();
         Ok(self.take_ready(proposed))
@@ -164,6 +181,8 @@ impl Node {
             committed: self.log.take_committed(),
             snapshot,
             install_snapshot,
+            reads: std::mem::take(&mut self.ready_reads),
+            reads_aborted: std::mem::take(&mut self.ready_reads_aborted),
             proposed,
         }
     }
@@ -284,7 +303,7 @@ impl Node {
     /// refuses to help depose it.
     pub(crate) fn in_lease(&self) -> bool {
         self.cfg.check_quorum
-            && self.leader.is_some()
+            && (self.leader.is_some() || self.boot_guard)
             && self.election_elapsed < self.cfg.election_ticks
     }
 
@@ -296,6 +315,9 @@ impl Node {
 
     pub(crate) fn become_follower(&mut self, term: Term, leader: Option<NodeId>) {
         assert!(term >= self.term, "terms never go back");
+        if self.role == Role::Leader {
+            self.abort_reads();
+        }
         if term > self.term {
             self.term = term;
             self.vote = None;

@@ -34,6 +34,8 @@ pub struct Progress {
     pub recent_active: bool,
     /// Highest commit index sent to this follower (in an append or heartbeat).
     pub commit_sent: Index,
+    /// Highest heartbeat round this follower acknowledged (reads and leases).
+    pub acked_round: u64,
     /// Last index of each append in flight, oldest first; never longer than `inflight_max`.
     inflight: VecDeque<Index>,
     inflight_max: usize,
@@ -51,6 +53,7 @@ impl Progress {
             snapshot_offset_bytes: 0,
             recent_active: false,
             commit_sent: 0,
+            acked_round: 0,
             inflight: VecDeque::with_capacity(inflight_max),
             inflight_max,
         }

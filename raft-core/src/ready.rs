@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::message::Message;
+use crate::read_only::ReadState;
 use crate::types::{Entry, HardState, Index, LogPosition, Snapshot};
 
 /// Everything that can happen to a node. A trace is a sequence of these; replay is a fold.
@@ -21,6 +22,9 @@ pub enum Input {
     /// (which it has applied). The node keeps the snapshot to send to lagging followers
     /// and compacts its log up to `index`; `Ready::snapshot` asks the driver to store it.
     Snapshot { index: Index, data: Vec<u8> },
+    /// The application wants to serve a linearizable read tagged `id`. Refused unless this
+    /// node leads; confirmed later in `Ready::reads` (or failed in `Ready::reads_aborted`).
+    Read { id: u64 },
 }
 
 /// The work a step produced. The driver must carry it out **in this order**:
@@ -37,7 +41,9 @@ pub enum Input {
 /// 3. Only then send [`Ready::messages_after_persist`] (votes, acknowledgements: they
 ///    promise that the state in step 2 survives a crash).
 /// 4. If `install_snapshot`, replace the state machine's state with [`Ready::snapshot`].
-///    Then apply [`Ready::committed`] to the state machine, in order.
+///    Then apply [`Ready::committed`] to the state machine, in order. Serve each of
+///    [`Ready::reads`] once the state machine has applied its index; answer each of
+///    [`Ready::reads_aborted`] with "not leader".
 /// 5. Report durability with [`Input::Persisted`] carrying the last written entry's
 ///    position (or the snapshot's, if no entries were written), so a leader can count
 ///    itself toward commit.
@@ -57,6 +63,10 @@ pub struct Ready {
     /// The snapshot came from the leader and replaces the whole log and the application's
     /// state; the application must install it before applying `committed`.
     pub install_snapshot: bool,
+    /// Reads confirmed linearizable at an index (see [`crate::ReadState`]).
+    pub reads: Vec<ReadState>,
+    /// Reads that can no longer be confirmed: this node stopped leading.
+    pub reads_aborted: Vec<u64>,
     /// Where an accepted [`Input::Propose`] landed in the log.
     pub proposed: Option<LogPosition>,
 }

@@ -2,35 +2,44 @@
 //! delivered explicitly, so each protocol rule is visible in isolation.
 
 use raft_core::{
-    Config, Entry, EntryKind, HardState, Input, LogPosition, Message, MessageBody, Node,
-    RestoreError, RestoredState, Role, StepError,
+    Config, Entry, EntryKind, HardState, Input, LogPosition, Message, MessageBody, Node, ReadMode,
+    ReadState, RestoreError, RestoredState, Role, StepError,
 };
 
 /// A tiny synchronous network: persistence is instant, messages queue until delivered.
 struct Net {
     nodes: Vec<Node>,
     queue: Vec<Message>,
+    /// Confirmed reads and installed snapshots, by node.
+    reads: Vec<(u64, ReadState)>,
+    reads_aborted: Vec<(u64, u64)>,
+    installs: Vec<(u64, LogPosition)>,
 }
 
 impl Net {
     fn new(n: u64) -> Self {
+        Self::with(n, |_| {})
+    }
+
+    fn with(n: u64, tweak: impl Fn(&mut Config)) -> Self {
         let voters: Vec<u64> = (1..=n).collect();
         let nodes = voters
             .iter()
             .map(|&id| {
-                Node::new(
-                    Config {
-                        seed: 7,
-                        ..Config::new(id, voters.clone())
-                    },
-                    RestoredState::default(),
-                )
-                .unwrap()
+                let mut cfg = Config {
+                    seed: 7,
+                    ..Config::new(id, voters.clone())
+                };
+                tweak(&mut cfg);
+                Node::new(cfg, RestoredState::default()).unwrap()
             })
             .collect();
         Net {
             nodes,
             queue: Vec::new(),
+            reads: Vec::new(),
+            reads_aborted: Vec::new(),
+            installs: Vec::new(),
         }
     }
 
@@ -43,15 +52,21 @@ impl Net {
         let ready = self.node(id).step(input)?;
         self.queue.extend(ready.messages);
         self.queue.extend(ready.messages_after_persist);
-        if let Some(last) = ready.entries.last() {
-            let pos = last.position();
+        self.reads.extend(ready.reads.iter().map(|r| (id, *r)));
+        self.reads_aborted
+            .extend(ready.reads_aborted.iter().map(|&r| (id, r)));
+        let snapshot = ready.snapshot.as_ref().map(|s| s.meta.position());
+        if let (Some(pos), true) = (snapshot, ready.install_snapshot) {
+            self.installs.push((id, pos));
+        }
+        if let Some(pos) = ready.entries.last().map(Entry::position).or(snapshot) {
             self.step(id, Input::Persisted(pos))?;
         }
         Ok(())
     }
 
     /// Delivers queued messages until quiet, dropping those `keep` rejects.
-    fn deliver(&mut self, keep: impl Fn(&Message) -> bool) {
+    fn deliver(&mut self, mut keep: impl FnMut(&Message) -> bool) {
         for _ in 0..10_000 {
             if self.queue.is_empty() {
                 return;
@@ -434,4 +449,174 @@ fn oversized_proposal_is_refused_with_the_limit() {
             }
         )
         .is_ok());
+}
+
+/// Entries `1..=n` committed everywhere, as `(leader 1, followers 2 and 3)` see them.
+fn net_with_commits(n: u64, chunk_bytes: usize, lagging: u64) -> Net {
+    let mut net = Net::with(3, |c| c.snapshot_chunk_bytes = chunk_bytes);
+    net.elect(1);
+    for i in 0..n {
+        net.step(
+            1,
+            Input::Propose {
+                data: vec![i as u8],
+            },
+        )
+        .unwrap();
+    }
+    net.deliver(|m| m.to != lagging && m.from != lagging);
+    net
+}
+
+#[test]
+fn lagging_follower_catches_up_by_chunked_snapshot_and_resumes_after_a_lost_chunk() {
+    let mut net = net_with_commits(5, 10, 3);
+    let applied = net.node(1).log().applied();
+    assert_eq!(applied, 6, "no-op and five commands");
+    let data: Vec<u8> = (0..35).collect();
+    net.step(
+        1,
+        Input::Snapshot {
+            index: applied,
+            data: data.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(net.node(1).log().first_index(), applied + 1);
+    // Node 3 asks for entries the leader no longer has; the second chunk is lost once.
+    let mut lost = false;
+    for _ in 0..20 {
+        let heartbeat = net.node(1).config().heartbeat_ticks;
+        net.tick(1, heartbeat);
+        let mut dropped_once = |m: &Message| {
+            let second = matches!(m.body, MessageBody::InstallSnapshot { offset: 10, .. });
+            let drop = second && !lost;
+            lost |= drop;
+            !drop
+        };
+        net.deliver(&mut dropped_once);
+        if !net.installs.is_empty() {
+            break;
+        }
+    }
+    assert!(lost, "the schedule dropped a chunk");
+    let term = net.node(1).term();
+    let want = vec![(
+        3,
+        LogPosition {
+            term,
+            index: applied,
+        },
+    )];
+    assert_eq!(net.installs, want);
+    let follower = net.node(3);
+    assert_eq!(follower.snapshot().map(|s| s.data.clone()), Some(data));
+    assert_eq!(follower.log().committed(), applied);
+    assert!(
+        net.node(1).stats().snapshot_chunks_sent >= 5,
+        "4 chunks plus the resend"
+    );
+}
+
+#[test]
+fn snapshot_outside_the_applied_range_is_refused() {
+    let mut net = net_with_commits(2, 1024, 0);
+    let applied = net.node(1).log().applied();
+    let err = net.step(
+        1,
+        Input::Snapshot {
+            index: applied + 1,
+            data: vec![],
+        },
+    );
+    assert_eq!(
+        err,
+        Err(StepError::SnapshotOutOfRange {
+            index: applied + 1,
+            first: 1,
+            applied
+        })
+    );
+}
+
+#[test]
+fn read_index_confirms_with_a_quorum_round_sent_after_the_read() {
+    let mut net = net_with_commits(1, 1024, 0);
+    let committed = net.node(1).log().committed();
+    net.step(1, Input::Read { id: 9 }).unwrap();
+    assert!(
+        net.reads.is_empty(),
+        "not before a heartbeat round is acknowledged"
+    );
+    net.deliver(|_| true);
+    assert_eq!(
+        net.reads,
+        vec![(
+            1,
+            ReadState {
+                id: 9,
+                index: committed
+            }
+        )]
+    );
+}
+
+#[test]
+fn isolated_leader_never_confirms_a_read_and_aborts_it_on_stepping_down() {
+    let mut net = net_with_commits(1, 1024, 0);
+    net.step(1, Input::Read { id: 4 }).unwrap();
+    for _ in 0..300 {
+        net.tick(1, 1);
+        net.deliver(|m| m.from != 1 && m.to != 1);
+    }
+    assert!(net.reads.is_empty());
+    assert_eq!(net.node(1).role(), Role::Follower);
+    assert_eq!(net.reads_aborted, vec![(1, 4)]);
+    assert_eq!(
+        net.step(1, Input::Read { id: 5 }),
+        Err(StepError::NotLeader { leader: None })
+    );
+}
+
+#[test]
+fn lease_reads_are_local_while_the_lease_holds_then_fall_back() {
+    let mut net = Net::with(3, |c| c.read_mode = ReadMode::Lease);
+    // Booting nodes refuse votes for an election timeout, so all clocks must run.
+    let mut leader = None;
+    for _ in 0..1_000 {
+        (1..=3).for_each(|id| net.tick(id, 1));
+        net.deliver(|_| true);
+        leader = (1..=3).find(|&id| net.node(id).role() == Role::Leader);
+        if leader.is_some() {
+            break;
+        }
+    }
+    let leader = leader.expect("a leader once the boot guard expires");
+    let heartbeat = net.node(leader).config().heartbeat_ticks;
+    net.tick(leader, heartbeat);
+    net.deliver(|_| true);
+    net.step(leader, Input::Read { id: 1 }).unwrap();
+    assert_eq!(net.reads.len(), 1, "served at once from the lease");
+    assert_eq!(net.node(leader).stats().reads_served_by_lease, 1);
+    // Cut off, the lease runs out before the leader's check-quorum would notice.
+    let lease = raft_core::lease_ticks(100, 50_000) as u32;
+    net.tick(leader, lease);
+    net.queue.clear();
+    net.step(leader, Input::Read { id: 2 }).unwrap();
+    assert_eq!(
+        net.reads.len(),
+        1,
+        "expired lease: wait for a round instead"
+    );
+    assert_eq!(net.node(leader).role(), Role::Leader);
+}
+
+#[test]
+fn lease_mode_requires_check_quorum() {
+    let cfg = Config {
+        read_mode: ReadMode::Lease,
+        check_quorum: false,
+        ..Config::new(1, vec![1, 2, 3])
+    };
+    assert!(Node::new(cfg, RestoredState::default()).is_err());
 }

@@ -3,7 +3,7 @@
 //! from one seeded PRNG, so a seed fully determines a run.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -65,6 +65,9 @@ pub struct Counters {
     pub message_bytes_max: u64,
     pub snapshots_taken: u64,
     pub snapshots_installed: u64,
+    pub reads_issued: u64,
+    pub reads_confirmed: u64,
+    pub reads_aborted: u64,
 }
 
 #[derive(Debug)]
@@ -122,6 +125,12 @@ pub struct Cluster {
     tweak: Option<ConfigTweak>,
     pub counters: Counters,
     digest: Fnv,
+    /// The highest index committed anywhere so far: every read issued now must return at
+    /// least this (a write acknowledged to anyone is at or below it).
+    commit_frontier: u64,
+    /// Reads awaiting confirmation, by (slot, id), with the frontier when issued.
+    reads_open: BTreeMap<(usize, u64), u64>,
+    next_read_id: u64,
 }
 
 impl Cluster {
@@ -162,11 +171,19 @@ impl Cluster {
             tweak,
             counters: Counters::default(),
             digest: Fnv::default(),
+            commit_frontier: 0,
+            reads_open: BTreeMap::new(),
+            next_read_id: 0,
         };
         for slot in 0..cluster.cfg.nodes {
             cluster.start(slot);
         }
         cluster
+    }
+
+    /// The highest index committed on any node so far.
+    pub fn commit_frontier(&self) -> u64 {
+        self.commit_frontier
     }
 
     pub fn now_us(&self) -> u64 {
@@ -258,6 +275,8 @@ impl Cluster {
         }
         s.incarnation += 1;
         self.counters.writes_lost += s.disk.crash() as u64;
+        // A crashed node's open reads will never be answered.
+        self.reads_open.retain(|&(at, _), _| at != slot);
         self.counters.crashes += 1;
     }
 
@@ -272,6 +291,51 @@ impl Cluster {
         }
         let proposed = self.step(slot, Input::Propose { data })?;
         Ok(proposed.expect("an accepted proposal has a position"))
+    }
+
+    /// Asks `slot` for a linearizable read; its confirmation is checked against every
+    /// commit that happened anywhere before now.
+    pub fn read(&mut self, slot: usize) -> Result<u64, StepError> {
+        if !self.is_alive(slot) {
+            return Err(StepError::NotLeader { leader: None });
+        }
+        self.next_read_id += 1;
+        let id = self.next_read_id;
+        self.reads_open.insert((slot, id), self.commit_frontier);
+        match self.step(slot, Input::Read { id }) {
+            Ok(_) => {
+                self.counters.reads_issued += 1;
+                Ok(id)
+            }
+            Err(e) => {
+                self.reads_open.remove(&(slot, id));
+                Err(e)
+            }
+        }
+    }
+
+    /// Checks confirmed reads against the frontier at their issue, closes aborted ones.
+    fn check_reads(&mut self, slot: usize, ready: &Ready) {
+        for r in &ready.reads {
+            let Some(required) = self.reads_open.remove(&(slot, r.id)) else {
+                self.fail(&format!(
+                    "node {} confirmed unknown read {}",
+                    slot + 1,
+                    r.id
+                ));
+            };
+            if r.index < required {
+                self.fail(&format!(
+                    "stale read: node {} confirmed read {} at index {}, but {} was committed before it was issued",
+                    slot + 1, r.id, r.index, required
+                ));
+            }
+            self.counters.reads_confirmed += 1;
+        }
+        for id in &ready.reads_aborted {
+            self.reads_open.remove(&(slot, *id));
+            self.counters.reads_aborted += 1;
+        }
     }
 
     /// Runs events until virtual time reaches `now + us`.
@@ -351,6 +415,8 @@ impl Cluster {
         if let Err(v) = self.checker.after_step(node, &ready) {
             self.fail_violation(v);
         }
+        self.commit_frontier = self.commit_frontier.max(node.log().committed());
+        self.check_reads(slot, &ready);
         let deferred = ready.must_persist()
             || !ready.messages_after_persist.is_empty()
             || !ready.committed.is_empty();

@@ -22,6 +22,7 @@ pub mod harness;
 pub mod lab2;
 pub mod nemesis;
 pub mod net;
+pub mod reads;
 pub mod seeds;
 
 pub use cluster::{Cluster, Counters, SimConfig};

@@ -1,7 +1,9 @@
 //! The nemesis: a 5-node cluster under every fault at once — partitions (symmetric and
 //! one-way), drops, duplicates, long reordering, clock drift, crashes that lose unsynced
-//! writes, isolated nodes — while clients keep proposing. Invariants run after every
-//! event. Then everything heals and the cluster must commit again (liveness).
+//! writes, isolated nodes — while clients keep proposing and reading, and the application
+//! snapshots (so lagging nodes catch up by chunked InstallSnapshot). Invariants and the
+//! read check run after every event. Then everything heals and the cluster must commit
+//! again (liveness).
 
 use crate::cluster::{Cluster, ConfigTweak, SimConfig};
 use crate::harness::cmd;
@@ -15,8 +17,12 @@ pub struct NemesisConfig {
     pub chaos_ms: u64,
     /// Range of the pause between two faults.
     pub fault_every_ms: (u64, u64),
-    /// How often the clients propose.
+    /// How often the clients propose (and read, at every node).
     pub propose_every_ms: u64,
+    pub reads: bool,
+    /// Applied entries between application snapshots (`None`: never).
+    pub snapshot_interval: Option<u64>,
+    pub clock_drift_ppm: u64,
 }
 
 impl Default for NemesisConfig {
@@ -26,17 +32,21 @@ impl Default for NemesisConfig {
             chaos_ms: 30_000,
             fault_every_ms: (50, 600),
             propose_every_ms: 5,
+            reads: true,
+            snapshot_interval: Some(25),
+            clock_drift_ppm: 50_000,
         }
     }
 }
 
-pub fn sim_config(nodes: usize, seed: u64) -> SimConfig {
+pub fn sim_config(nemesis: &NemesisConfig, seed: u64) -> SimConfig {
     let net = NetConfig {
         duplicate_prob: 0.05,
         ..NetConfig::unreliable()
     };
-    let mut cfg = SimConfig::new(nodes, seed, net);
-    cfg.clock_drift_ppm = 50_000;
+    let mut cfg = SimConfig::new(nemesis.nodes, seed, net);
+    cfg.clock_drift_ppm = nemesis.clock_drift_ppm;
+    cfg.snapshot_interval = nemesis.snapshot_interval;
     // Slow disks keep writes pending long enough that crashes often lose some.
     cfg.disk_latency_us = (500, 8 * MS);
     cfg
@@ -44,7 +54,7 @@ pub fn sim_config(nodes: usize, seed: u64) -> SimConfig {
 
 /// Runs chaos then healing; panics (with the seed) on any violation or lost liveness.
 pub fn run(seed: u64, nemesis: &NemesisConfig, tweak: Option<ConfigTweak>) -> Cluster {
-    let mut c = Cluster::with_tweak(sim_config(nemesis.nodes, seed), tweak);
+    let mut c = Cluster::with_tweak(sim_config(nemesis, seed), tweak);
     let chaos_end = c.now_us() + nemesis.chaos_ms * MS;
     let mut next_fault = c.now_us();
     let mut proposed = 0u64;
@@ -54,6 +64,9 @@ pub fn run(seed: u64, nemesis: &NemesisConfig, tweak: Option<ConfigTweak>) -> Cl
         for i in 0..c.n() {
             proposed += 1;
             let _ = c.start_cmd(i, cmd(proposed));
+            if nemesis.reads {
+                let _ = c.read(i);
+            }
         }
         if c.now_us() >= next_fault {
             // Strike at an arbitrary instant while writes and messages are in flight.
@@ -66,8 +79,24 @@ pub fn run(seed: u64, nemesis: &NemesisConfig, tweak: Option<ConfigTweak>) -> Cl
         c.sleep_ms(nemesis.propose_every_ms);
     }
     heal(&mut c);
-    // Liveness: a healed cluster elects a leader and commits on every node.
+    // Liveness: a healed cluster elects a leader and commits on every node, then serves
+    // a burst of writes and reads.
     c.one(cmd(u64::MAX), c.n(), true);
+    let confirmed = c.counters.reads_confirmed;
+    for _ in 0..100 {
+        for i in 0..c.n() {
+            proposed += 1;
+            let _ = c.start_cmd(i, cmd(proposed));
+            if nemesis.reads {
+                let _ = c.read(i);
+            }
+        }
+        c.sleep_ms(10);
+    }
+    if nemesis.reads && c.counters.reads_confirmed == confirmed {
+        c.fail("a healed cluster confirmed no read in 1 s");
+    }
+    c.one(cmd(u64::MAX - 1), c.n(), true);
     c
 }
 

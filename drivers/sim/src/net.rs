@@ -151,9 +151,12 @@ mod tests {
 
     fn msg(from: NodeId, to: NodeId, request: bool) -> Message {
         let body = if request {
-            MessageBody::Heartbeat { commit: 0 }
+            MessageBody::Heartbeat {
+                commit: 0,
+                round: 0,
+            }
         } else {
-            MessageBody::HeartbeatResponse
+            MessageBody::HeartbeatResponse { round: 0 }
         };
         Message {
             from,

@@ -144,3 +144,19 @@ fn committing_old_term_entries_is_caught_by_leader_completeness() {
     let clean = first_catching_seed(20, "", |s| figure8_script(s, None));
     assert_eq!(clean, None, "the Figure 8 schedule fails without the bug");
 }
+
+#[test]
+fn local_reads_are_caught_as_stale_by_the_read_check() {
+    use raft_sim::reads::stale_leader;
+    let local =
+        || -> Box<dyn Fn(&mut Config)> { Box::new(|c| c.bug = Some(InjectedBug::LocalReads)) };
+    let caught = first_catching_seed(10, "stale read", |seed| drop(stale_leader(seed, local())));
+    assert!(
+        caught.is_some(),
+        "serving reads locally went unnoticed in 10 seeds"
+    );
+    // The same schedule with ReadIndex passes on every one of those seeds.
+    for seed in 1..=10 {
+        stale_leader(seed, Box::new(|_| {}));
+    }
+}

@@ -1,18 +1,72 @@
-//! All faults at once on 5 nodes with proposing clients, invariants after every event,
-//! then a healed cluster must commit again.
+//! All faults at once on 5 nodes with proposing and reading clients and application
+//! snapshots; invariants and the read check after every event; then a healed cluster
+//! must commit and read again.
 
+use std::cell::RefCell;
+
+use raft_core::{Config, ReadMode};
+use raft_sim::cluster::ConfigTweak;
 use raft_sim::nemesis::{self, NemesisConfig};
-use raft_sim::seeded_test;
+use raft_sim::reads::LEASE_SAFE_DRIFT_PPM;
+use raft_sim::seeds::{run_seeds, seeds};
+use raft_sim::Counters;
 
-seeded_test!(nemesis_all_faults, 20, |seed| {
-    let c = nemesis::run(seed, &NemesisConfig::default(), None);
-    assert!(
-        c.counters.events > 10_000,
-        "a nemesis run should be long: {} events",
-        c.counters.events
+/// Small chunks so every snapshot transfer spans many messages.
+fn tweak(mode: ReadMode) -> Option<ConfigTweak> {
+    Some(Box::new(move |c: &mut Config| {
+        c.snapshot_chunk_bytes = 1024;
+        c.read_mode = mode;
+    }))
+}
+
+/// Runs the nemesis over the seeds; each run must be long, crash someone and snapshot.
+/// Over ten or more seeds, snapshots must also have been installed by lagging nodes.
+fn run(test: &str, cfg: NemesisConfig, mode: ReadMode) {
+    let totals = RefCell::new(Counters::default());
+    run_seeds("nemesis", test, 20, |seed| {
+        let c = nemesis::run(seed, &cfg, tweak(mode));
+        let k = &c.counters;
+        assert!(k.events > 10_000, "a nemesis run should be long: {k:?}");
+        assert!(
+            k.crashes > 0,
+            "the nemesis should have crashed someone: {k:?}"
+        );
+        assert!(
+            k.snapshots_taken > 0,
+            "the application should snapshot: {k:?}"
+        );
+        let mut t = totals.borrow_mut();
+        t.snapshots_installed += k.snapshots_installed;
+        t.reads_confirmed += k.reads_confirmed;
+        t.reads_aborted += k.reads_aborted;
+    });
+    let t = totals.into_inner();
+    eprintln!(
+        "{test}: snapshots installed {}, reads confirmed {}, reads aborted {}",
+        t.snapshots_installed, t.reads_confirmed, t.reads_aborted
     );
-    assert!(
-        c.counters.crashes > 0,
-        "the nemesis should have crashed someone"
+    if seeds(20).len() >= 10 {
+        assert!(
+            t.snapshots_installed > 0,
+            "no lagging node ever installed a snapshot"
+        );
+    }
+}
+
+#[test]
+fn nemesis_all_faults() {
+    run(
+        "nemesis_all_faults",
+        NemesisConfig::default(),
+        ReadMode::Safe,
     );
-});
+}
+
+#[test]
+fn nemesis_lease_reads() {
+    let cfg = NemesisConfig {
+        clock_drift_ppm: LEASE_SAFE_DRIFT_PPM,
+        ..NemesisConfig::default()
+    };
+    run("nemesis_lease_reads", cfg, ReadMode::Lease);
+}

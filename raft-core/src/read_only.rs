@@ -1,0 +1,313 @@
+//! Linearizable reads without log writes.
+//!
+//! **ReadIndex** (the default): the leader notes its commit index when a read arrives,
+//! then confirms it still leads with a heartbeat round sent *after* the read arrived; once
+//! a quorum acknowledged that round, the read may be served as soon as the application
+//! has applied up to the noted index. A new leader first waits until an entry of its own
+//! term commits (its commit index may lag the true one until then).
+//!
+//! **Lease** (opt-in, needs CheckQuorum): followers that heard from the leader refuse to
+//! vote for `election_ticks` of their own clock. So once a quorum acknowledged a heartbeat
+//! the leader sent at tick `t`, no other leader can exist before `t + election_ticks` in
+//! follower time; allowing for clocks that run fast by up to `lease_clock_drift_ppm`, the
+//! leader serves reads locally until `lease_until_tick`. A node that restarts refuses
+//! votes for one election timeout too, since it forgot whom it heard from.
+//!
+//! Heartbeat rounds carry a sequence number; the leader keeps the send tick of recent
+//! rounds (bounded) to date acknowledgements.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::Index;
+
+/// A confirmed read: serve it once the application has applied `index`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadState {
+    pub id: u64,
+    pub index: Index,
+}
+
+/// Which read path [`crate::Input::Read`] takes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadMode {
+    /// ReadIndex: one heartbeat round per read (batched per step).
+    #[default]
+    Safe,
+    /// Serve locally while the leader's lease holds; fall back to ReadIndex otherwise.
+    Lease,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PendingRead {
+    id: u64,
+    /// Commit index when the read was accepted; `None` until the leader has committed an
+    /// entry of its own term.
+    index: Option<Index>,
+    /// The heartbeat round that must be acknowledged by a quorum.
+    round: u64,
+}
+
+/// How many heartbeat rounds' send ticks are remembered for dating lease acknowledgements.
+const ROUNDS_KEPT: usize = 256;
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ReadQueue {
+    pending: VecDeque<PendingRead>,
+    /// `(round, tick sent)`, oldest first.
+    rounds: VecDeque<(u64, u64)>,
+    last_round: u64,
+}
+
+impl ReadQueue {
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Starts a heartbeat round at `tick`; returns its number.
+    pub fn new_round(&mut self, tick: u64) -> u64 {
+        self.last_round += 1;
+        if self.rounds.len() == ROUNDS_KEPT {
+            self.rounds.pop_front();
+        }
+        self.rounds.push_back((self.last_round, tick));
+        self.last_round
+    }
+
+    pub fn last_round(&self) -> u64 {
+        self.last_round
+    }
+
+    /// The tick round `round` was sent at, if still remembered.
+    pub fn sent_tick(&self, round: u64) -> Option<u64> {
+        let at = self.rounds.binary_search_by_key(&round, |&(r, _)| r).ok()?;
+        Some(self.rounds[at].1)
+    }
+
+    pub fn push(&mut self, id: u64, index: Option<Index>, round: u64) {
+        assert!(
+            index.is_some() || round == 0,
+            "a read waiting for commit has no round"
+        );
+        self.pending.push_back(PendingRead { id, index, round });
+    }
+
+    /// The leader committed an entry of its term at `index`: waiting reads get that index
+    /// and must be confirmed by `round`. Returns whether any were waiting.
+    pub fn on_own_term_commit(&mut self, index: Index, round: impl FnOnce() -> u64) -> bool {
+        let mut waiting = self
+            .pending
+            .iter_mut()
+            .filter(|r| r.index.is_none())
+            .peekable();
+        if waiting.peek().is_none() {
+            return false;
+        }
+        let round = round();
+        for r in waiting {
+            r.index = Some(index);
+            r.round = round;
+        }
+        true
+    }
+
+    /// Releases, in arrival order, every read whose round a quorum acknowledged.
+    pub fn release(&mut self, quorum_round: u64, out: &mut Vec<ReadState>) {
+        while let Some(r) = self.pending.front() {
+            let Some(index) = r.index.filter(|_| r.round <= quorum_round) else {
+                break;
+            };
+            out.push(ReadState { id: r.id, index });
+            self.pending.pop_front();
+        }
+    }
+
+    /// Leadership ended: every pending read fails. Round history is kept (it is only
+    /// consulted while leading, and rounds keep increasing across terms).
+    pub fn abort_all(&mut self, out: &mut Vec<u64>) {
+        out.extend(self.pending.drain(..).map(|r| r.id));
+    }
+}
+
+/// Ticks a lease lasts from the send tick of the quorum-acknowledged heartbeat: a
+/// follower's `election_ticks` as measured by a leader whose clock may be slower by up
+/// to `drift_ppm`, minus one tick for the follower's tick phase.
+pub fn lease_ticks(election_ticks: u32, drift_ppm: u32) -> u64 {
+    let scaled = u64::from(election_ticks) * 1_000_000 / (1_000_000 + u64::from(drift_ppm));
+    scaled.saturating_sub(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_release_in_order_once_their_round_is_confirmed() {
+        let mut q = ReadQueue::default();
+        let r1 = q.new_round(10);
+        q.push(1, Some(5), r1);
+        let r2 = q.new_round(11);
+        q.push(2, Some(6), r2);
+        let mut out = Vec::new();
+        q.release(r1, &mut out);
+        assert_eq!(out, vec![ReadState { id: 1, index: 5 }]);
+        q.release(r2, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(q.len(), 0);
+        assert_eq!(q.sent_tick(r2), Some(11));
+    }
+
+    #[test]
+    fn reads_wait_for_own_term_commit() {
+        let mut q = ReadQueue::default();
+        q.push(7, None, 0);
+        let mut out = Vec::new();
+        q.release(u64::MAX, &mut out);
+        assert!(out.is_empty(), "no index yet: cannot release");
+        let mut rounds = 0;
+        assert!(q.on_own_term_commit(9, || {
+            rounds += 1;
+            q_round()
+        }));
+        assert_eq!(rounds, 1);
+        q.release(1, &mut out);
+        assert_eq!(out, vec![ReadState { id: 7, index: 9 }]);
+    }
+
+    fn q_round() -> u64 {
+        1
+    }
+
+    #[test]
+    fn lease_is_shorter_than_the_election_timeout_by_the_drift() {
+        assert_eq!(lease_ticks(100, 0), 98);
+        assert_eq!(lease_ticks(100, 50_000), 93);
+        assert_eq!(lease_ticks(1, 0), 0);
+    }
+
+    #[test]
+    fn round_history_is_bounded() {
+        let mut q = ReadQueue::default();
+        for t in 0..1000 {
+            q.new_round(t);
+        }
+        assert_eq!(q.sent_tick(1), None);
+        assert_eq!(q.sent_tick(1000), Some(999));
+        assert!(q.rounds.len() <= ROUNDS_KEPT);
+    }
+}
+
+mod node_reads {
+    use super::{lease_ticks, ReadMode};
+    use crate::error::StepError;
+    use crate::node::{Node, Role};
+    use crate::quorum;
+
+    impl Node {
+        /// `Input::Read`: confirm leadership for a read (see the module docs).
+        pub(crate) fn read(&mut self, id: u64) -> Result<(), StepError> {
+            if self.role != Role::Leader {
+                return Err(StepError::NotLeader {
+                    leader: self.leader,
+                });
+            }
+            if self.reads.len() >= self.cfg.reads_pending_max {
+                let max = self.cfg.reads_pending_max;
+                return Err(StepError::TooManyReads { max });
+            }
+            let committed = self.log.committed();
+            if self.log.term(committed) != Some(self.term) {
+                self.reads.push(id, None, 0);
+                return Ok(());
+            }
+            let lease =
+                self.cfg.read_mode == ReadMode::Lease && self.ticks < self.lease_until_tick();
+            if lease || self.injected_local_reads() {
+                self.stats.reads_served_by_lease += 1;
+                self.ready_reads.push(super::ReadState {
+                    id,
+                    index: committed,
+                });
+                return Ok(());
+            }
+            let round = self.broadcast_heartbeat();
+            self.reads.push(id, Some(committed), round);
+            self.release_reads();
+            Ok(())
+        }
+
+        /// The leader's commit reached an entry of its own term: reads waiting for that
+        /// get its index and a confirming round.
+        pub(crate) fn on_commit_for_reads(&mut self) {
+            let committed = self.log.committed();
+            if self.log.term(committed) != Some(self.term) {
+                return;
+            }
+            let mut reads = std::mem::take(&mut self.reads);
+            let started = reads.on_own_term_commit(committed, || self.broadcast_heartbeat());
+            self.reads = reads;
+            if started {
+                self.release_reads();
+            }
+        }
+
+        /// Releases reads whose heartbeat round a quorum (counting this leader) acknowledged.
+        pub(crate) fn release_reads(&mut self) {
+            let me = self.cfg.id;
+            let acked: Vec<u64> = self
+                .cfg
+                .voters
+                .iter()
+                .map(|&v| {
+                    if v == me {
+                        self.reads.last_round()
+                    } else {
+                        self.progress[&v].acked_round
+                    }
+                })
+                .collect();
+            let quorum_round = quorum::committed_index(&acked);
+            self.reads.release(quorum_round, &mut self.ready_reads);
+        }
+
+        /// The tick until which no other leader can exist (0 if no quorum acknowledgement
+        /// is recent enough to date).
+        pub(crate) fn lease_until_tick(&self) -> u64 {
+            let me = self.cfg.id;
+            let sent: Vec<u64> = self
+                .cfg
+                .voters
+                .iter()
+                .map(|&v| {
+                    if v == me {
+                        return self.ticks;
+                    }
+                    let round = self.progress[&v].acked_round;
+                    self.reads.sent_tick(round).unwrap_or(0)
+                })
+                .collect();
+            let start = quorum::committed_index(&sent);
+            if start == 0 {
+                return 0;
+            }
+            let lease = lease_ticks(self.cfg.election_ticks, self.cfg.lease_clock_drift_ppm);
+            start + lease
+        }
+
+        #[cfg(feature = "bug-injection")]
+        fn injected_local_reads(&self) -> bool {
+            self.cfg.has_bug(crate::config::InjectedBug::LocalReads)
+        }
+
+        #[cfg(not(feature = "bug-injection"))]
+        fn injected_local_reads(&self) -> bool {
+            false
+        }
+
+        /// Leadership ended: pending reads fail so the application can answer them.
+        pub(crate) fn abort_reads(&mut self) {
+            self.reads.abort_all(&mut self.ready_reads_aborted);
+        }
+    }
+}
