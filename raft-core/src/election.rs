@@ -33,6 +33,9 @@ impl Node {
     /// Starts a pre-campaign (no term change) or a real campaign (term + 1, vote self).
     pub(crate) fn campaign(&mut self, pre: bool) {
         self.stats.elections_started += u64::from(!pre);
+        if pre {
+            self.campaign_for_transfer = false;
+        }
         self.boot_guard = false;
         self.votes.clear();
         self.leader = None;
@@ -75,6 +78,7 @@ impl Node {
                 MessageBody::Vote {
                     last_index,
                     last_term,
+                    transfer: self.campaign_for_transfer,
                 }
             };
             self.send(peer, campaign_term, body);

@@ -13,6 +13,10 @@ pub enum StepError {
     NotLeader { leader: Option<NodeId> },
     #[error("proposal of {size_bytes} bytes exceeds the limit of {max_bytes} bytes")]
     ProposalTooLarge { size_bytes: usize, max_bytes: usize },
+    #[error("leadership is being transferred to {to}")]
+    TransferInProgress { to: NodeId },
+    #[error("{id} is not a voter")]
+    NotAVoter { id: NodeId },
     #[error("{max} reads are already awaiting confirmation")]
     TooManyReads { max: usize },
     #[error("snapshot at index {index} is outside the compactable range {first}..={applied}")]

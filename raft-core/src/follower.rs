@@ -43,6 +43,7 @@ impl Node {
                 };
                 self.on_snapshot_chunk(m.from, chunk);
             }
+            MessageBody::TimeoutNow if self.leader == Some(m.from) => self.on_timeout_now(),
             _ => self.stats.dropped_unexpected += 1,
         }
     }

@@ -18,6 +18,7 @@ impl Node {
         self.role = Role::Leader;
         self.leader = Some(self.cfg.id);
         self.heartbeat_elapsed = 0;
+        self.lease_revoked = false;
         self.reset_election_timer();
         let next = self.log.last_index() + 1;
         let window = self.cfg.inflight_msgs_max;
@@ -35,6 +36,9 @@ impl Node {
             return Err(StepError::NotLeader {
                 leader: self.leader,
             });
+        }
+        if let Some(t) = self.transfer {
+            return Err(StepError::TransferInProgress { to: t.to });
         }
         if data.len() > self.cfg.entry_bytes_max {
             let max_bytes = self.cfg.entry_bytes_max;
@@ -107,6 +111,7 @@ impl Node {
     pub(crate) fn tick_leader(&mut self) {
         self.heartbeat_elapsed += 1;
         self.election_elapsed += 1;
+        self.tick_transfer();
         if self.election_elapsed >= self.cfg.election_ticks {
             self.election_elapsed = 0;
             if self.cfg.check_quorum && !self.check_quorum_active() {
@@ -205,6 +210,9 @@ impl Node {
         self.maybe_commit_and_notify();
         while self.send_append(peer, false) {}
         self.maybe_send_commit(peer);
+        if self.transfer.is_some_and(|t| t.to == peer) {
+            self.maybe_send_timeout_now();
+        }
     }
 
     fn on_append_rejected(

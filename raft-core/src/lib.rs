@@ -17,7 +17,7 @@
 //! `progress` (the leader's view of one follower), `quorum` (majority arithmetic),
 //! `election` (timers, pre-votes, votes), `leader` and `follower` (role step functions),
 //! `snapshot` (compaction, sending and installing snapshots in chunks), `read_only`
-//! (ReadIndex and lease reads),
+//! (ReadIndex and lease reads), `transfer` (leadership transfer),
 //! `node` (shared state, term rules, the `step` entry point).
 
 mod config;
@@ -35,6 +35,7 @@ mod ready;
 mod rng;
 mod snapshot;
 mod stats;
+mod transfer;
 mod types;
 
 pub use config::Config;

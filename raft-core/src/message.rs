@@ -25,9 +25,12 @@ pub enum MessageBody {
     PreVoteResponse {
         reject: bool,
     },
+    /// `transfer`: the election was requested by the current leader (TimeoutNow), so a
+    /// voter's leader lease does not apply.
     Vote {
         last_index: Index,
         last_term: Term,
+        transfer: bool,
     },
     VoteResponse {
         reject: bool,
@@ -60,6 +63,8 @@ pub enum MessageBody {
     HeartbeatResponse {
         round: u64,
     },
+    /// Leadership transfer: the leader asks this up-to-date follower to campaign now.
+    TimeoutNow,
     /// One chunk of the leader's snapshot: bytes `[offset, offset + data.len())` of a
     /// snapshot `total_bytes` long. The last chunk completes it.
     InstallSnapshot {
@@ -90,6 +95,7 @@ impl Message {
                 | MessageBody::Append { .. }
                 | MessageBody::Heartbeat { .. }
                 | MessageBody::InstallSnapshot { .. }
+                | MessageBody::TimeoutNow
         )
     }
 
@@ -113,6 +119,7 @@ impl Message {
                 | MessageBody::Heartbeat { .. }
                 | MessageBody::InstallSnapshot { .. }
                 | MessageBody::SnapshotResponse { .. }
+                | MessageBody::TimeoutNow
                 | MessageBody::PreVote { .. }
                 | MessageBody::PreVoteResponse { .. }
         )

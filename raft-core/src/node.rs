@@ -16,6 +16,7 @@ use crate::ready::{Input, Ready};
 use crate::rng::Prng;
 use crate::snapshot::IncomingSnapshot;
 use crate::stats::Stats;
+use crate::transfer::PendingTransfer;
 use crate::types::{Entry, HardState, Index, LogPosition, NodeId, Snapshot, Term};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +68,12 @@ pub struct Node {
     /// With lease reads, a booting node refuses votes for one election timeout: it may
     /// have acknowledged a leader's lease before it crashed.
     pub(crate) boot_guard: bool,
+    /// A leadership transfer this leader is carrying out.
+    pub(crate) transfer: Option<PendingTransfer>,
+    /// This leader sent `TimeoutNow` in its term: its lease can no longer be trusted.
+    pub(crate) lease_revoked: bool,
+    /// The current campaign was started by `TimeoutNow`.
+    pub(crate) campaign_for_transfer: bool,
     msgs: Vec<Message>,
     msgs_after_persist: Vec<Message>,
     handed_hard_state: HardState,
@@ -104,6 +111,9 @@ impl Node {
             ready_reads: Vec::new(),
             ready_reads_aborted: Vec::new(),
             boot_guard: false,
+            transfer: None,
+            lease_revoked: false,
+            campaign_for_transfer: false,
             msgs: Vec::new(),
             msgs_after_persist: Vec::new(),
             handed_hard_state: hs,
@@ -124,6 +134,7 @@ impl Node {
             Input::Persisted(pos) => self.on_persisted(pos),
             Input::Snapshot { index, data } => self.take_snapshot(index, data)?,
             Input::Read { id } => self.read(id)?,
+            Input::TransferLeadership { to } => self.transfer_leadership(to)?,
         }
         self.assert_invariants();
         Ok(self.take_ready(proposed))
@@ -240,6 +251,7 @@ impl Node {
             MessageBody::Vote {
                 last_index,
                 last_term,
+                ..
             } => self.handle_vote_request(&m, false, last_index, last_term),
             _ => match self.role {
                 Role::Leader => self.step_leader(m),
@@ -252,6 +264,10 @@ impl Node {
     /// Returns whether the message should still be processed.
     fn on_higher_term(&mut self, m: &Message) -> bool {
         match m.body {
+            MessageBody::Vote { transfer: true, .. } => {
+                self.become_follower(m.term, None);
+                true
+            }
             MessageBody::PreVote { .. } | MessageBody::Vote { .. } if self.in_lease() => {
                 self.stats.dropped_in_lease += 1;
                 false
@@ -318,6 +334,8 @@ impl Node {
         if self.role == Role::Leader {
             self.abort_reads();
         }
+        self.transfer = None;
+        self.campaign_for_transfer = false;
         if term > self.term {
             self.term = term;
             self.vote = None;
@@ -340,6 +358,11 @@ impl Node {
         if self.role == Role::Candidate {
             assert_eq!(self.vote, Some(self.cfg.id), "a candidate votes for itself");
         }
+        assert!(self.transfer.is_none() || self.role == Role::Leader);
+        assert!(
+            self.reads.len() == 0 || self.role == Role::Leader,
+            "reads wait only at a leader"
+        );
     }
 }
 

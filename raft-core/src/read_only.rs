@@ -221,8 +221,9 @@ mod node_reads {
                 self.reads.push(id, None, 0);
                 return Ok(());
             }
-            let lease =
-                self.cfg.read_mode == ReadMode::Lease && self.ticks < self.lease_until_tick();
+            let lease = self.cfg.read_mode == ReadMode::Lease
+                && !self.lease_revoked
+                && self.ticks < self.lease_until_tick();
             if lease || self.injected_local_reads() {
                 self.stats.reads_served_by_lease += 1;
                 self.ready_reads.push(super::ReadState {

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::message::Message;
 use crate::read_only::ReadState;
-use crate::types::{Entry, HardState, Index, LogPosition, Snapshot};
+use crate::types::{Entry, HardState, Index, LogPosition, NodeId, Snapshot};
 
 /// Everything that can happen to a node. A trace is a sequence of these; replay is a fold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +25,9 @@ pub enum Input {
     /// The application wants to serve a linearizable read tagged `id`. Refused unless this
     /// node leads; confirmed later in `Ready::reads` (or failed in `Ready::reads_aborted`).
     Read { id: u64 },
+    /// Hand leadership to voter `to` once its log is caught up (proposals are refused
+    /// meanwhile); abandoned after an election timeout.
+    TransferLeadership { to: NodeId },
 }
 
 /// The work a step produced. The driver must carry it out **in this order**:

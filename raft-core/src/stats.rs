@@ -15,6 +15,9 @@ pub struct Stats {
     /// Messages that make no sense in the current role (e.g. a vote response to a leader).
     pub dropped_unexpected: u64,
     pub elections_started: u64,
+    pub transfers_started: u64,
+    /// Transfers given up after an election timeout without `TimeoutNow` being sent.
+    pub transfers_abandoned: u64,
     /// Reads answered from the leader's lease without a heartbeat round.
     pub reads_served_by_lease: u64,
     /// Snapshots received from a leader and handed to the application to install.

@@ -620,3 +620,47 @@ fn lease_mode_requires_check_quorum() {
     };
     assert!(Node::new(cfg, RestoredState::default()).is_err());
 }
+
+#[test]
+fn transfer_to_a_caught_up_follower_elects_it_at_once() {
+    let mut net = net_with_commits(2, 1024, 0);
+    let term = net.node(1).term();
+    net.step(1, Input::TransferLeadership { to: 3 }).unwrap();
+    assert!(
+        net.queue
+            .iter()
+            .any(|m| m.to == 3 && m.body == MessageBody::TimeoutNow),
+        "3 is caught up: TimeoutNow goes out immediately"
+    );
+    net.deliver(|_| true);
+    assert_eq!(net.node(3).role(), Role::Leader);
+    assert_eq!(net.node(3).term(), term + 1);
+    assert_eq!(net.node(1).role(), Role::Follower);
+}
+
+#[test]
+fn transfer_refuses_proposals_and_is_abandoned_after_an_election_timeout() {
+    let mut net = net_with_commits(2, 1024, 3);
+    net.step(1, Input::TransferLeadership { to: 3 }).unwrap();
+    assert_eq!(
+        net.step(1, Input::Propose { data: vec![9] }),
+        Err(StepError::TransferInProgress { to: 3 })
+    );
+    // 3 never answers, so it never catches up.
+    for _ in 0..100 {
+        net.tick(1, 1);
+        net.deliver(|m| m.to != 3 && m.from != 3);
+    }
+    assert_eq!(net.node(1).role(), Role::Leader);
+    assert_eq!(net.node(1).stats().transfers_abandoned, 1);
+    assert!(net.step(1, Input::Propose { data: vec![9] }).is_ok());
+}
+
+#[test]
+fn transfer_to_a_stranger_is_refused() {
+    let mut net = net_with_commits(1, 1024, 0);
+    assert_eq!(
+        net.step(1, Input::TransferLeadership { to: 9 }),
+        Err(StepError::NotAVoter { id: 9 })
+    );
+}

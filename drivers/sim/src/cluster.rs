@@ -338,6 +338,12 @@ impl Cluster {
         }
     }
 
+    /// Steps a live node with a local request (transfer, membership...), carrying out
+    /// its `Ready`.
+    pub(crate) fn step_input(&mut self, slot: usize, input: Input) -> Result<(), StepError> {
+        self.step(slot, input).map(|_| ())
+    }
+
     /// Runs events until virtual time reaches `now + us`.
     pub fn advance_us(&mut self, us: u64) {
         let until = self.now_us + us;

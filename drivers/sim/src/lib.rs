@@ -24,6 +24,7 @@ pub mod nemesis;
 pub mod net;
 pub mod reads;
 pub mod seeds;
+pub mod transfer;
 
 pub use cluster::{Cluster, Counters, SimConfig};
 pub use harness::cmd;
