@@ -22,6 +22,11 @@ pub struct Config {
     pub check_quorum: bool,
     /// Appends in flight to one follower in replicate state before it is paused.
     pub inflight_msgs_max: usize,
+    /// Bytes of entries in flight to one follower before it is paused (one append is
+    /// always allowed below the limit, so the window may exceed it by one append).
+    pub inflight_bytes_max: usize,
+    /// Bytes of this leader's proposals awaiting commit before new ones are refused.
+    pub uncommitted_bytes_max: usize,
     /// Bytes of entries in one Append (at least one entry is always sent).
     pub append_bytes_max: usize,
     /// Largest proposal accepted.
@@ -70,6 +75,8 @@ impl Config {
             pre_vote: true,
             check_quorum: true,
             inflight_msgs_max: 64,
+            inflight_bytes_max: 16 << 20,
+            uncommitted_bytes_max: 64 << 20,
             append_bytes_max: 1 << 20,
             entry_bytes_max: 1 << 20,
             snapshot_chunk_bytes: 256 << 10,
@@ -106,6 +113,8 @@ impl Config {
         let limits = [
             ("inflight_msgs_max", self.inflight_msgs_max),
             ("append_bytes_max", self.append_bytes_max),
+            ("inflight_bytes_max", self.inflight_bytes_max),
+            ("uncommitted_bytes_max", self.uncommitted_bytes_max),
             ("entry_bytes_max", self.entry_bytes_max),
             ("snapshot_chunk_bytes", self.snapshot_chunk_bytes),
             ("reads_pending_max", self.reads_pending_max),

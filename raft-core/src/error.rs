@@ -13,6 +13,13 @@ pub enum StepError {
     NotLeader { leader: Option<NodeId> },
     #[error("proposal of {size_bytes} bytes exceeds the limit of {max_bytes} bytes")]
     ProposalTooLarge { size_bytes: usize, max_bytes: usize },
+    #[error("an empty batch proposes nothing")]
+    EmptyProposal,
+    #[error("{uncommitted_bytes} bytes are awaiting commit; the limit is {limit_bytes}")]
+    UncommittedLimit {
+        uncommitted_bytes: usize,
+        limit_bytes: usize,
+    },
     #[error("leadership is being transferred to {to}")]
     TransferInProgress { to: NodeId },
     #[error("{id} is not a voter")]

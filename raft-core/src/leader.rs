@@ -6,7 +6,7 @@ use crate::message::{Message, MessageBody};
 use crate::node::{Node, Role};
 use crate::progress::{Progress, ProgressState};
 use crate::quorum;
-use crate::types::{Entry, EntryKind, Index, LogPosition, Term};
+use crate::types::{Entry, EntryKind, Index, LogPosition, Term, ENTRY_OVERHEAD_BYTES};
 
 impl Node {
     pub(crate) fn become_leader(&mut self) {
@@ -21,17 +21,31 @@ impl Node {
         self.lease_revoked = false;
         self.reset_election_timer();
         let next = self.log.last_index() + 1;
-        let window = self.cfg.inflight_msgs_max;
+        let (window, window_bytes) = (self.cfg.inflight_msgs_max, self.cfg.inflight_bytes_max);
         self.progress = self
             .peers()
             .into_iter()
-            .map(|p| (p, Progress::new(next, window)))
+            .map(|p| (p, Progress::new(next, window, window_bytes)))
             .collect();
+        self.uncommitted_bytes = 0;
         // The no-op lets entries of earlier terms commit as soon as this term's entry does.
         self.append_entry(EntryKind::Empty, Vec::new());
     }
 
-    pub(crate) fn propose(&mut self, data: Vec<u8>) -> Result<LogPosition, StepError> {
+    /// Appends a batch of commands as consecutive entries and replicates them together.
+    /// All or none: the whole batch is refused if any check fails. Returns the position
+    /// of the last entry.
+    pub(crate) fn propose(&mut self, batch: Vec<Vec<u8>>) -> Result<LogPosition, StepError> {
+        self.check_proposal(&batch)?;
+        let mut last = None;
+        for data in batch {
+            last = Some(self.append_local(EntryKind::Normal, data));
+        }
+        self.broadcast_append();
+        Ok(last.expect("check_proposal refuses an empty batch"))
+    }
+
+    fn check_proposal(&self, batch: &[Vec<u8>]) -> Result<(), StepError> {
         if self.role != Role::Leader {
             return Err(StepError::NotLeader {
                 leader: self.leader,
@@ -40,31 +54,55 @@ impl Node {
         if let Some(t) = self.transfer {
             return Err(StepError::TransferInProgress { to: t.to });
         }
-        if data.len() > self.cfg.entry_bytes_max {
-            let max_bytes = self.cfg.entry_bytes_max;
+        if batch.is_empty() {
+            return Err(StepError::EmptyProposal);
+        }
+        let max_bytes = self.cfg.entry_bytes_max;
+        if let Some(big) = batch.iter().find(|d| d.len() > max_bytes) {
+            let size_bytes = big.len();
             return Err(StepError::ProposalTooLarge {
-                size_bytes: data.len(),
+                size_bytes,
                 max_bytes,
             });
         }
-        Ok(self.append_entry(EntryKind::Normal, data))
+        let bytes: usize = batch.iter().map(|d| d.len() + ENTRY_OVERHEAD_BYTES).sum();
+        let limit = self.cfg.uncommitted_bytes_max;
+        // An idle leader always accepts one batch, so a single large one cannot wedge.
+        if self.uncommitted_bytes > 0 && self.uncommitted_bytes + bytes > limit {
+            return Err(StepError::UncommittedLimit {
+                uncommitted_bytes: self.uncommitted_bytes,
+                limit_bytes: limit,
+            });
+        }
+        Ok(())
     }
 
-    fn append_entry(&mut self, kind: EntryKind, data: Vec<u8>) -> LogPosition {
+    fn append_local(&mut self, kind: EntryKind, data: Vec<u8>) -> LogPosition {
         let pos = LogPosition {
             term: self.term,
             index: self.log.last_index() + 1,
         };
-        self.log.append(Entry {
+        let entry = Entry {
             term: pos.term,
             index: pos.index,
             kind,
             data,
-        });
+        };
+        self.uncommitted_bytes += entry.size_bytes();
+        self.log.append(entry);
+        pos
+    }
+
+    fn append_entry(&mut self, kind: EntryKind, data: Vec<u8>) -> LogPosition {
+        let pos = self.append_local(kind, data);
+        self.broadcast_append();
+        pos
+    }
+
+    fn broadcast_append(&mut self) {
         for peer in self.peers() {
             while self.send_append(peer, false) {}
         }
-        pos
     }
 
     /// Sends the next append to `peer` unless its progress is paused. An empty append is
@@ -90,10 +128,11 @@ impl Node {
             return false;
         }
         let last = entries.last().map(|e| e.index);
+        let bytes = entries.iter().map(Entry::size_bytes).sum();
         self.progress
             .get_mut(&peer)
             .expect("peer progress")
-            .sent(last);
+            .sent(last, bytes);
         let commit = self.log.committed();
         self.send(
             peer,
@@ -271,8 +310,19 @@ impl Node {
             .collect();
         let index = quorum::committed_index(&matches);
         let own_term = self.log.term(index) == Some(self.term) || self.injected_commit_old_term();
-        if index > self.log.committed() && own_term {
+        let old = self.log.committed();
+        if index > old && own_term {
             self.log.commit_to(index);
+            let term = self.term;
+            let freed: usize = self
+                .log
+                .entries(old + 1, index)
+                .iter()
+                .filter(|e| e.term == term)
+                .map(Entry::size_bytes)
+                .sum();
+            assert!(freed <= self.uncommitted_bytes, "uncommitted accounting");
+            self.uncommitted_bytes -= freed;
             return true;
         }
         false

@@ -68,6 +68,9 @@ pub struct Node {
     /// With lease reads, a booting node refuses votes for one election timeout: it may
     /// have acknowledged a leader's lease before it crashed.
     pub(crate) boot_guard: bool,
+    /// Bytes of this leader's own entries not yet committed (bounded by
+    /// `uncommitted_bytes_max`).
+    pub(crate) uncommitted_bytes: usize,
     /// A leadership transfer this leader is carrying out.
     pub(crate) transfer: Option<PendingTransfer>,
     /// This leader sent `TimeoutNow` in its term: its lease can no longer be trusted.
@@ -111,6 +114,7 @@ impl Node {
             ready_reads: Vec::new(),
             ready_reads_aborted: Vec::new(),
             boot_guard: false,
+            uncommitted_bytes: 0,
             transfer: None,
             lease_revoked: false,
             campaign_for_transfer: false,
@@ -130,7 +134,8 @@ impl Node {
         match input {
             Input::Tick => self.tick(),
             Input::Message(m) => self.step_message(m),
-            Input::Propose { data } => proposed = Some(self.propose(data)?),
+            Input::Propose { data } => proposed = Some(self.propose(vec![data])?),
+            Input::ProposeBatch { batch } => proposed = Some(self.propose(batch)?),
             Input::Persisted(pos) => self.on_persisted(pos),
             Input::Snapshot { index, data } => self.take_snapshot(index, data)?,
             Input::Read { id } => self.read(id)?,

@@ -3,7 +3,7 @@
 //!
 //! In `Probe` the leader sends one append and waits for the answer (it does not yet know
 //! where the logs diverge). In `Replicate` it streams appends optimistically, bounded by a
-//! window of `inflight_msgs_max` messages. In `Snapshot` the follower needs entries the
+//! window of `inflight_msgs_max` messages and `inflight_bytes_max` bytes. In `Snapshot` the follower needs entries the
 //! leader has compacted away, so it receives the leader's snapshot one chunk at a time:
 //! one chunk in flight, the next sent when the follower says how much it holds.
 
@@ -36,14 +36,18 @@ pub struct Progress {
     pub commit_sent: Index,
     /// Highest heartbeat round this follower acknowledged (reads and leases).
     pub acked_round: u64,
-    /// Last index of each append in flight, oldest first; never longer than `inflight_max`.
-    inflight: VecDeque<Index>,
+    /// Last index and size of each append in flight, oldest first; never longer than
+    /// `inflight_max`.
+    inflight: VecDeque<(Index, usize)>,
     inflight_max: usize,
+    /// Sum of the sizes in `inflight`; a new append waits once it reaches the limit.
+    inflight_bytes: usize,
+    inflight_bytes_max: usize,
 }
 
 impl Progress {
-    pub fn new(next_index: Index, inflight_max: usize) -> Self {
-        assert!(next_index >= 1 && inflight_max >= 1);
+    pub fn new(next_index: Index, inflight_max: usize, inflight_bytes_max: usize) -> Self {
+        assert!(next_index >= 1 && inflight_max >= 1 && inflight_bytes_max >= 1);
         Progress {
             match_index: 0,
             next_index,
@@ -56,6 +60,8 @@ impl Progress {
             acked_round: 0,
             inflight: VecDeque::with_capacity(inflight_max),
             inflight_max,
+            inflight_bytes: 0,
+            inflight_bytes_max,
         }
     }
 
@@ -63,10 +69,28 @@ impl Progress {
         self.inflight.len()
     }
 
+    pub fn inflight_bytes(&self) -> usize {
+        self.inflight_bytes
+    }
+
+    fn clear_inflight(&mut self) {
+        self.inflight.clear();
+        self.inflight_bytes = 0;
+    }
+
+    fn pop_inflight(&mut self) {
+        if let Some((_, bytes)) = self.inflight.pop_front() {
+            self.inflight_bytes -= bytes;
+        }
+    }
+
     pub fn is_paused(&self) -> bool {
         match self.state {
             ProgressState::Probe | ProgressState::Snapshot => self.probe_sent,
-            ProgressState::Replicate => self.inflight.len() >= self.inflight_max,
+            ProgressState::Replicate => {
+                self.inflight.len() >= self.inflight_max
+                    || self.inflight_bytes >= self.inflight_bytes_max
+            }
         }
     }
 
@@ -78,14 +102,14 @@ impl Progress {
         }
         self.state = ProgressState::Probe;
         self.probe_sent = false;
-        self.inflight.clear();
+        self.clear_inflight();
         self.next_index = self.next_index.max(self.match_index + 1);
     }
 
     pub fn become_replicate(&mut self) {
         self.state = ProgressState::Replicate;
         self.probe_sent = false;
-        self.inflight.clear();
+        self.clear_inflight();
         self.next_index = self.match_index + 1;
     }
 
@@ -97,7 +121,7 @@ impl Progress {
         );
         self.state = ProgressState::Snapshot;
         self.probe_sent = false;
-        self.inflight.clear();
+        self.clear_inflight();
         self.pending_snapshot = index;
         self.snapshot_offset_bytes = 0;
     }
@@ -112,14 +136,15 @@ impl Progress {
         true
     }
 
-    /// An append carrying entries up to `last` went out.
-    pub fn sent(&mut self, last: Option<Index>) {
+    /// An append carrying entries up to `last`, `bytes` in all, went out.
+    pub fn sent(&mut self, last: Option<Index>, bytes: usize) {
         match (self.state, last) {
             (ProgressState::Replicate, Some(last)) => {
                 assert!(!self.is_paused(), "sent while paused");
                 assert!(last >= self.next_index, "sent entries must advance next");
                 self.next_index = last + 1;
-                self.inflight.push_back(last);
+                self.inflight.push_back((last, bytes));
+                self.inflight_bytes += bytes;
             }
             (ProgressState::Replicate, None) => {}
             (ProgressState::Probe | ProgressState::Snapshot, _) => self.probe_sent = true,
@@ -134,8 +159,8 @@ impl Progress {
             self.probe_sent = false;
         }
         self.next_index = self.next_index.max(index + 1);
-        while self.inflight.front().is_some_and(|&i| i <= index) {
-            self.inflight.pop_front();
+        while self.inflight.front().is_some_and(|&(i, _)| i <= index) {
+            self.pop_inflight();
         }
         advanced
     }
@@ -162,7 +187,7 @@ impl Progress {
     pub fn on_heartbeat_response(&mut self) {
         self.probe_sent = false;
         if self.state == ProgressState::Replicate && self.is_paused() {
-            self.inflight.pop_front();
+            self.pop_inflight();
         }
     }
 }
@@ -174,9 +199,9 @@ mod tests {
 
     #[test]
     fn probe_sends_one_then_waits() {
-        let mut p = Progress::new(5, 4);
+        let mut p = Progress::new(5, 4, usize::MAX);
         assert!(!p.is_paused());
-        p.sent(Some(7));
+        p.sent(Some(7), 10);
         assert!(p.is_paused());
         assert_eq!(
             p.next_index, 5,
@@ -190,7 +215,7 @@ mod tests {
 
     #[test]
     fn stale_rejections_are_ignored() {
-        let mut p = Progress::new(10, 4);
+        let mut p = Progress::new(10, 4, usize::MAX);
         assert!(!p.maybe_decrease(5, 1), "probe expects rejection of next-1");
         assert!(p.maybe_decrease(9, 3));
         assert_eq!(p.next_index, 3);
@@ -229,14 +254,16 @@ mod tests {
 
     quickcheck! {
         /// Whatever happens, the window never exceeds its bound and next > match.
-        fn accounting_stays_in_bounds(ops: Vec<Op>, window: u8) -> bool {
+        fn accounting_stays_in_bounds(ops: Vec<Op>, window: u8, bytes_max: u8) -> bool {
             let window = usize::from(window % 6) + 1;
-            let mut p = Progress::new(1, window);
+            let bytes_max = usize::from(bytes_max % 64) + 1;
+            let mut p = Progress::new(1, window, bytes_max);
+            let entry_bytes = 10;
             for op in ops {
                 match op {
                     Op::Send(n) if !p.is_paused() => {
                         let last = p.next_index + Index::from(n);
-                        p.sent(Some(last));
+                        p.sent(Some(last), (usize::from(n) + 1) * entry_bytes);
                     }
                     Op::Send(_) => {}
                     Op::Ack(i) => { p.maybe_update(Index::from(i)); }
@@ -252,7 +279,14 @@ mod tests {
                         p.on_snapshot_progress(index, u64::from(b));
                     }
                 }
+                // The last append may overshoot the byte limit (one is always allowed when
+                // below it), but nothing more is sent once the limit is reached.
+                let append_bytes_max = 8 * entry_bytes;
+                let sum: usize = p.inflight.iter().map(|&(_, b)| b).sum();
                 if p.inflight_count() > window || p.next_index <= p.match_index { return false; }
+                if sum != p.inflight_bytes || p.inflight_bytes >= bytes_max + append_bytes_max {
+                    return false;
+                }
             }
             true
         }

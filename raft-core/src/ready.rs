@@ -15,6 +15,9 @@ pub enum Input {
     Message(Message),
     /// The application proposes a command. Refused unless this node leads.
     Propose { data: Vec<u8> },
+    /// Several commands at once: appended as consecutive entries and sent to followers
+    /// together (one append each, within `append_bytes_max`). All or none are accepted.
+    ProposeBatch { batch: Vec<Vec<u8>> },
     /// The driver made every write it was handed, up to and including the entry at this
     /// position, durable. Only after this does a leader count its own copy toward commit.
     Persisted(LogPosition),
@@ -70,7 +73,8 @@ pub struct Ready {
     pub reads: Vec<ReadState>,
     /// Reads that can no longer be confirmed: this node stopped leading.
     pub reads_aborted: Vec<u64>,
-    /// Where an accepted [`Input::Propose`] landed in the log.
+    /// Where an accepted [`Input::Propose`] landed in the log; for a batch of n, the
+    /// last of the n consecutive entries (same term) it occupies.
     pub proposed: Option<LogPosition>,
 }
 

@@ -79,7 +79,7 @@ impl Node {
         let offset = pr.snapshot_offset_bytes.min(total_bytes);
         let end = (offset + self.cfg.snapshot_chunk_bytes as u64).min(total_bytes);
         let data = snapshot.data[offset as usize..end as usize].to_vec();
-        pr.sent(None);
+        pr.sent(None, data.len());
         self.stats.snapshot_chunks_sent += 1;
         let body = MessageBody::InstallSnapshot {
             meta,

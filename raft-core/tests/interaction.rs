@@ -664,3 +664,51 @@ fn transfer_to_a_stranger_is_refused() {
         Err(StepError::NotAVoter { id: 9 })
     );
 }
+
+#[test]
+fn a_batch_travels_in_one_append_per_follower() {
+    let mut net = net_with_commits(0, 1024, 0);
+    let batch: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i]).collect();
+    let before = net.node(1).log().last_index();
+    let ready = net.node(1).step(Input::ProposeBatch { batch }).unwrap();
+    assert_eq!(ready.proposed.map(|p| p.index), Some(before + 5));
+    let appends: Vec<usize> = ready
+        .messages
+        .iter()
+        .filter_map(|m| match &m.body {
+            MessageBody::Append { entries, .. } => Some(entries.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        appends,
+        vec![5, 5],
+        "one append of five entries to each follower"
+    );
+}
+
+#[test]
+fn proposals_beyond_the_uncommitted_limit_are_refused_until_commit() {
+    let mut net = Net::with(3, |c| c.uncommitted_bytes_max = 200);
+    net.elect(1);
+    // Followers are cut off: nothing commits, so the leader's backlog grows.
+    let mut accepted = 0;
+    let refused = loop {
+        match net.step(1, Input::Propose { data: vec![0; 50] }) {
+            Ok(()) => accepted += 1,
+            Err(e) => break e,
+        }
+        net.queue.clear();
+        assert!(accepted < 100, "the limit never kicked in");
+    };
+    assert!(
+        matches!(refused, StepError::UncommittedLimit { .. }),
+        "{refused:?}"
+    );
+    assert_eq!(accepted, 2, "74 bytes each: a third would make 222 > 200");
+    // Once followers acknowledge, the backlog commits and proposals flow again.
+    let heartbeat = net.node(1).config().heartbeat_ticks;
+    net.tick(1, heartbeat);
+    net.deliver(|_| true);
+    assert!(net.step(1, Input::Propose { data: vec![0; 50] }).is_ok());
+}

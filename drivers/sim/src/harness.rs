@@ -91,6 +91,11 @@ impl Cluster {
         self.fail("expected one leader, got none")
     }
 
+    /// The newest leader among live connected servers right now, without waiting.
+    pub fn check_leader_now(&self) -> Option<usize> {
+        self.leaders_by_term().values().next_back().copied()
+    }
+
     /// All connected servers agree on the term; returns it.
     pub fn check_terms(&self) -> Term {
         let mut term = None;

@@ -14,6 +14,7 @@
 //! [`seeds`] runs a scenario over many seeds and prints how to rerun a failing one.
 
 pub mod actor;
+pub mod catchup;
 pub mod checker;
 pub mod cluster;
 pub mod digest;
