@@ -294,21 +294,27 @@ impl Node {
         }
     }
 
-    fn maybe_commit(&mut self) -> bool {
+    /// The largest value a quorum of voters has reached, given this leader's own value
+    /// and how to read each follower's from its progress (match index, acked round ...).
+    pub(crate) fn quorum_value(&self, own: u64, of_peer: impl Fn(&Progress) -> u64) -> u64 {
         let me = self.cfg.id;
-        let matches: Vec<Index> = self
+        let values: Vec<u64> = self
             .cfg
             .voters
             .iter()
             .map(|&v| {
                 if v == me {
-                    self.log.persisted()
+                    own
                 } else {
-                    self.progress[&v].match_index
+                    of_peer(&self.progress[&v])
                 }
             })
             .collect();
-        let index = quorum::committed_index(&matches);
+        quorum::committed_index(&values)
+    }
+
+    fn maybe_commit(&mut self) -> bool {
+        let index = self.quorum_value(self.log.persisted(), |p| p.match_index);
         let own_term = self.log.term(index) == Some(self.term) || self.injected_commit_old_term();
         let old = self.log.committed();
         if index > old && own_term {

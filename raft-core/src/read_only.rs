@@ -202,7 +202,6 @@ mod node_reads {
     use super::{lease_ticks, ReadMode};
     use crate::error::StepError;
     use crate::node::{Node, Role};
-    use crate::quorum;
 
     impl Node {
         /// `Input::Read`: confirm leadership for a read (see the module docs).
@@ -255,40 +254,16 @@ mod node_reads {
 
         /// Releases reads whose heartbeat round a quorum (counting this leader) acknowledged.
         pub(crate) fn release_reads(&mut self) {
-            let me = self.cfg.id;
-            let acked: Vec<u64> = self
-                .cfg
-                .voters
-                .iter()
-                .map(|&v| {
-                    if v == me {
-                        self.reads.last_round()
-                    } else {
-                        self.progress[&v].acked_round
-                    }
-                })
-                .collect();
-            let quorum_round = quorum::committed_index(&acked);
+            let quorum_round = self.quorum_value(self.reads.last_round(), |p| p.acked_round);
             self.reads.release(quorum_round, &mut self.ready_reads);
         }
 
         /// The tick until which no other leader can exist (0 if no quorum acknowledgement
         /// is recent enough to date).
         pub(crate) fn lease_until_tick(&self) -> u64 {
-            let me = self.cfg.id;
-            let sent: Vec<u64> = self
-                .cfg
-                .voters
-                .iter()
-                .map(|&v| {
-                    if v == me {
-                        return self.ticks;
-                    }
-                    let round = self.progress[&v].acked_round;
-                    self.reads.sent_tick(round).unwrap_or(0)
-                })
-                .collect();
-            let start = quorum::committed_index(&sent);
+            let start = self.quorum_value(self.ticks, |p| {
+                self.reads.sent_tick(p.acked_round).unwrap_or(0)
+            });
             if start == 0 {
                 return 0;
             }
