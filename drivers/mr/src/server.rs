@@ -1,0 +1,375 @@
+//! The coordinator process: the pure [`Coordinator`] behind a mutex, a TCP listener with one
+//! thread per worker connection, and a ticker thread that turns wall time into ticks.
+
+use std::io::BufReader;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use mr_core::{Config, ConfigError, Coordinator, Input, Output, Phase, Stats, StepError, TaskId};
+
+use crate::files::{self, check_input, tmp_dir, FilesError};
+use crate::frame::{read_frame, write_frame, FrameError};
+use crate::job::{AppSpec, Job, JobError};
+use crate::protocol::{InputFile, Outcome, Reply, Request, TaskSpec};
+
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub listen: SocketAddr,
+    pub inputs: Vec<PathBuf>,
+    pub n_reduce: u32,
+    pub app: AppSpec,
+    pub work_dir: PathBuf,
+    pub tick_ms: u64,
+    pub task_timeout_ms: u64,
+    /// What an idle worker is told to wait before asking again.
+    pub wait_retry_ms: u32,
+    pub connections_max: usize,
+}
+
+impl ServerOptions {
+    pub fn new(inputs: Vec<PathBuf>, app: AppSpec, work_dir: PathBuf) -> ServerOptions {
+        ServerOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            inputs,
+            n_reduce: 10,
+            app,
+            work_dir,
+            tick_ms: 100,
+            task_timeout_ms: 10_000,
+            wait_retry_ms: 20,
+            connections_max: 256,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("no input files given")]
+    NoInputs,
+    #[error("input file {0}")]
+    Input(FilesError),
+    #[error("work directory {0}")]
+    WorkDir(FilesError),
+    #[error(transparent)]
+    App(#[from] JobError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("task {task:?} failed too many times; last error: {reason}")]
+    JobFailed { task: TaskId, reason: String },
+    #[error("cannot commit output: {0}")]
+    Commit(FilesError),
+}
+
+/// Where the job is, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub n_map: u32,
+    pub n_reduce: u32,
+    pub maps_done: u32,
+    pub reduces_done: u32,
+    pub finished: bool,
+}
+
+struct State {
+    core: Coordinator,
+    inputs: Vec<InputFile>,
+    last_failure: String,
+    fatal: Option<FilesError>,
+}
+
+impl State {
+    fn finished(&self) -> bool {
+        self.fatal.is_some() || matches!(self.core.phase(), Phase::Done | Phase::Failed(_))
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+    connections: AtomicUsize,
+    app: AppSpec,
+    work_dir: PathBuf,
+    wait_retry_ms: u32,
+}
+
+/// A running coordinator. Dropping it leaves its threads serving until the process exits.
+pub struct Server {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+}
+
+impl Server {
+    /// Validates the job (inputs exist, app is known), binds, and starts serving.
+    pub fn start(options: ServerOptions) -> Result<Server, ServerError> {
+        if options.inputs.is_empty() {
+            return Err(ServerError::NoInputs);
+        }
+        Job::resolve(&options.app)?;
+        let mut inputs = Vec::with_capacity(options.inputs.len());
+        for path in &options.inputs {
+            let absolute = check_input(path).map_err(ServerError::Input)?;
+            inputs.push(InputFile {
+                name: path.display().to_string(),
+                path: absolute.display().to_string(),
+            });
+        }
+        let work_dir = prepare_work_dir(&options.work_dir).map_err(ServerError::WorkDir)?;
+        let n_map = u32::try_from(inputs.len()).unwrap_or(u32::MAX);
+        let tick_ms = options.tick_ms.max(1);
+        let config = Config {
+            task_timeout_ticks: options.task_timeout_ms.div_ceil(tick_ms).max(1),
+            ..Config::new(n_map, options.n_reduce)
+        };
+        let core = Coordinator::new(config)?;
+        let listener = TcpListener::bind(options.listen).map_err(|source| ServerError::Bind {
+            addr: options.listen,
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: options.listen,
+            source,
+        })?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                core,
+                inputs,
+                last_failure: String::new(),
+                fatal: None,
+            }),
+            changed: Condvar::new(),
+            connections: AtomicUsize::new(0),
+            app: options.app,
+            work_dir,
+            wait_retry_ms: options.wait_retry_ms,
+        });
+        let accepting = Arc::clone(&shared);
+        let connections_max = options.connections_max;
+        thread::spawn(move || accept_loop(&accepting, &listener, connections_max));
+        let ticking = Arc::clone(&shared);
+        thread::spawn(move || tick_loop(&ticking, Duration::from_millis(tick_ms)));
+        Ok(Server { shared, addr })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn work_dir(&self) -> &Path {
+        &self.shared.work_dir
+    }
+
+    pub fn progress(&self) -> Progress {
+        let state = self.shared.lock();
+        let (maps_done, reduces_done) = state.core.progress();
+        let config = state.core.config();
+        Progress {
+            n_map: config.n_map,
+            n_reduce: config.n_reduce,
+            maps_done,
+            reduces_done,
+            finished: state.finished(),
+        }
+    }
+
+    /// Blocks until the job is over, then up to `grace` more so connected workers can hear
+    /// "exit"; removes the temporary directory and says how the job ended.
+    pub fn wait(&self, grace: Duration) -> Result<Stats, ServerError> {
+        let mut state = self.shared.lock();
+        while !state.finished() {
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, Duration::from_millis(100))
+                .expect("lock")
+                .0;
+        }
+        let deadline = Instant::now() + grace;
+        while self.shared.connections.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, Duration::from_millis(20))
+                .expect("lock")
+                .0;
+        }
+        // Late attempts may still be writing here; whatever they leave is garbage by now.
+        let _ = std::fs::remove_dir_all(tmp_dir(&self.shared.work_dir));
+        if let Some(error) = state.fatal.take() {
+            return Err(ServerError::Commit(error));
+        }
+        match state.core.phase() {
+            Phase::Failed(task) => Err(ServerError::JobFailed {
+                task,
+                reason: state.last_failure.clone(),
+            }),
+            phase => {
+                assert_eq!(phase, Phase::Done);
+                Ok(state.core.stats())
+            }
+        }
+    }
+}
+
+fn prepare_work_dir(dir: &Path) -> Result<PathBuf, FilesError> {
+    std::fs::create_dir_all(tmp_dir(dir)).map_err(files::io_error(dir))?;
+    std::fs::canonicalize(dir).map_err(files::io_error(dir))
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock is a bug already reported; keep serving the state.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn handle(&self, request: Request) -> Reply {
+        let mut state = self.lock();
+        let reply = match request {
+            Request::Ask => self.ask(&mut state),
+            Request::Report { attempt, outcome } => match self.report(&mut state, attempt, outcome)
+            {
+                Ok(()) => Reply::Ack,
+                Err(e) => Reply::Rejected {
+                    reason: e.to_string(),
+                },
+            },
+        };
+        drop(state);
+        self.changed.notify_all();
+        reply
+    }
+
+    fn ask(&self, state: &mut State) -> Reply {
+        if state.fatal.is_some() {
+            return Reply::Exit;
+        }
+        match state
+            .core
+            .step(Input::Ask)
+            .expect("asking cannot be malformed")
+        {
+            Output::Assign(assignment) => {
+                let input = match assignment.attempt.task {
+                    TaskId::Map(map) => Some(state.inputs[map as usize].clone()),
+                    TaskId::Reduce(_) => None,
+                };
+                let work_dir = self.work_dir.display().to_string();
+                Reply::Task(TaskSpec {
+                    assignment,
+                    input,
+                    app: self.app.clone(),
+                    work_dir,
+                })
+            }
+            Output::Wait => Reply::Wait {
+                retry_after_ms: self.wait_retry_ms,
+            },
+            Output::Exit => Reply::Exit,
+            other => unreachable!("Ask answered with {other:?}"),
+        }
+    }
+
+    fn report(
+        &self,
+        state: &mut State,
+        attempt: mr_core::Attempt,
+        outcome: Outcome,
+    ) -> Result<(), StepError> {
+        let n_reduce = state.core.config().n_reduce;
+        let input = match outcome {
+            Outcome::Done if files::attempt_complete(&self.work_dir, attempt, n_reduce) => {
+                Input::Done(attempt)
+            }
+            Outcome::Done => {
+                state.last_failure = format!("{attempt:?} reported done but its files are missing");
+                Input::Failed(attempt)
+            }
+            Outcome::Failed { reason } => {
+                eprintln!(
+                    "mr coordinator: {:?} attempt {} failed: {reason}",
+                    attempt.task, attempt.id.0
+                );
+                state.last_failure = reason;
+                Input::Failed(attempt)
+            }
+        };
+        match state.core.step(input)? {
+            Output::Commit(attempt) => {
+                if let Err(e) = files::commit(&self.work_dir, attempt, n_reduce) {
+                    state.fatal.get_or_insert(e);
+                }
+            }
+            Output::Discard(attempt) => {
+                if let Err(e) = files::discard(&self.work_dir, attempt, n_reduce) {
+                    eprintln!("mr coordinator: cannot clean up: {e}");
+                }
+            }
+            other => unreachable!("report answered with {other:?}"),
+        }
+        Ok(())
+    }
+}
+
+fn accept_loop(shared: &Arc<Shared>, listener: &TcpListener, connections_max: usize) {
+    for stream in listener.incoming() {
+        let Ok(mut stream) = stream else { continue };
+        if shared.connections.load(Ordering::SeqCst) >= connections_max {
+            let reason = format!("coordinator already serves {connections_max} workers");
+            let _ = write_frame(&mut stream, &Reply::Rejected { reason });
+            continue;
+        }
+        shared.connections.fetch_add(1, Ordering::SeqCst);
+        let serving = Arc::clone(shared);
+        thread::spawn(move || {
+            if let Err(e) = serve(&serving, stream) {
+                eprintln!("mr coordinator: dropped a worker connection: {e}");
+            }
+            serving.connections.fetch_sub(1, Ordering::SeqCst);
+            serving.changed.notify_all();
+        });
+    }
+}
+
+fn serve(shared: &Shared, stream: TcpStream) -> Result<(), FrameError> {
+    stream.set_nodelay(true)?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = stream;
+    loop {
+        let request: Request = match read_frame(&mut reader) {
+            Ok(request) => request,
+            Err(FrameError::Closed) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let reply = shared.handle(request);
+        write_frame(&mut writer, &reply)?;
+    }
+}
+
+fn tick_loop(shared: &Shared, tick: Duration) {
+    loop {
+        thread::sleep(tick);
+        let mut state = shared.lock();
+        if state.finished() {
+            return;
+        }
+        if let Output::Ticked { timed_out } = state
+            .core
+            .step(Input::Tick)
+            .expect("ticks are always valid")
+        {
+            if timed_out > 0 {
+                eprintln!("mr coordinator: {timed_out} task(s) timed out; handing them out again");
+            }
+        }
+    }
+}
