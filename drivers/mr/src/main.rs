@@ -1,5 +1,6 @@
 //! `mr`: run MapReduce jobs — a coordinator, workers, both at once, or the sequential reference.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -157,17 +158,20 @@ fn execute(command: Command) -> Result<(), String> {
             let mut options = job.options(dir);
             options.listen = listen;
             let server = Server::start(options).map_err(|e| e.to_string())?;
-            println!("mr coordinator listening on {}", server.local_addr());
+            say(format_args!(
+                "mr coordinator listening on {}",
+                server.local_addr()
+            ));
             let stats = server
                 .wait(Duration::from_millis(exit_grace_ms))
                 .map_err(|e| e.to_string())?;
-            println!(
+            say(format_args!(
                 "job done: {} tasks committed ({} handed out, {} timed out); output: {}/mr-out-*",
                 stats.committed,
                 stats.assigned,
                 stats.timed_out,
                 server.work_dir().display()
-            );
+            ));
             Ok(())
         }
         Command::Worker {
@@ -196,11 +200,11 @@ fn execute(command: Command) -> Result<(), String> {
                 .parent()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            println!(
-                "output: {} files in {dir}: mr-out-0 .. mr-out-{}",
-                summary.outputs.len(),
-                summary.outputs.len() - 1
-            );
+            let last = summary.outputs.len() - 1;
+            say(format_args!(
+                "output: {} files in {dir}: mr-out-0 .. mr-out-{last}",
+                last + 1
+            ));
             Ok(())
         }
         Command::Seq {
@@ -209,8 +213,15 @@ fn execute(command: Command) -> Result<(), String> {
             inputs,
         } => {
             let path = run_sequential(&app.spec(), &inputs, &output).map_err(|e| e.to_string())?;
-            println!("output: {}", path.display());
+            say(format_args!("output: {}", path.display()));
             Ok(())
         }
     }
+}
+
+/// Prints a status line. A closed stdout (the reader went away) must not fail a job whose
+/// work is already done, so write errors are ignored rather than panicking like `println!`.
+fn say(line: std::fmt::Arguments<'_>) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }

@@ -1,0 +1,217 @@
+//! The `mr` command as a user meets it: `mr run`, streaming mode with shell commands, and
+//! clear errors for bad input.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+fn mr(dir: &std::path::Path, args: &[&str]) -> Output {
+    let mut child = Command::new(MR)
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_bounded(&mut child, PROCESS_WAIT_MAX);
+    let mut output = child.wait_with_output().unwrap();
+    output.status = status;
+    output
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn run_writes_outputs_where_asked_and_says_so() {
+    let dir = temp_dir();
+    let inputs = write_inputs(dir.path(), 4, 10_000, 11);
+    let mut args = vec![
+        "run",
+        "--app",
+        "wc",
+        "--workers",
+        "2",
+        "--n-reduce",
+        "3",
+        "--output",
+        "out",
+    ];
+    args.extend(inputs.iter().map(String::as_str));
+    let output = mr(dir.path(), &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("3 files in") && stdout.contains("/out"),
+        "{stdout}"
+    );
+    assert_eq!(
+        merged_output(&dir.path().join("out")),
+        count_words(dir.path(), &inputs)
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        3,
+        "only mr-out-* should remain: {leftovers:?}"
+    );
+}
+
+#[test]
+fn streaming_mode_with_shell_commands_equals_builtin_wc() {
+    let dir = temp_dir();
+    let inputs = write_inputs(dir.path(), 4, 10_000, 12);
+    // ASCII-only splitting on both sides, so both runs see the same words.
+    let ascii: Vec<String> = inputs.iter().map(|n| format!("ascii-{n}")).collect();
+    for (from, to) in inputs.iter().zip(&ascii) {
+        let text = std::fs::read_to_string(dir.path().join(from)).unwrap();
+        std::fs::write(
+            dir.path().join(to),
+            text.replace(|c: char| !c.is_ascii(), " "),
+        )
+        .unwrap();
+    }
+    let mapper = r#"tr -cs 'A-Za-z' '\n' | awk 'NF { print $0 "\t1" }'"#;
+    let reducer = r#"awk -F'\t' '{ n[$1] += $2 } END { for (w in n) print w "\t" n[w] }'"#;
+    let mut args = vec![
+        "run",
+        "--quiet",
+        "--workers",
+        "2",
+        "--output",
+        "streamed",
+        "--mapper",
+        mapper,
+        "--reducer",
+        reducer,
+    ];
+    args.extend(ascii.iter().map(String::as_str));
+    let output = mr(dir.path(), &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let streamed = merged_output(&dir.path().join("streamed"));
+    assert!(!streamed.is_empty());
+    assert_eq!(
+        streamed,
+        sequential_output(dir.path(), &ascii, &["--app", "wc"])
+    );
+
+    let mut seq_args = vec![
+        "seq",
+        "--output",
+        "streamed-seq",
+        "--mapper",
+        mapper,
+        "--reducer",
+        reducer,
+    ];
+    seq_args.extend(ascii.iter().map(String::as_str));
+    assert!(mr(dir.path(), &seq_args).status.success());
+    assert_eq!(merged_output(&dir.path().join("streamed-seq")), streamed);
+}
+
+#[test]
+fn grep_finds_matching_lines() {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("a.txt"), "one needle\nhay\nneedle two\n").unwrap();
+    std::fs::write(dir.path().join("b.txt"), "hay\nhay\n").unwrap();
+    let output = mr(
+        dir.path(),
+        &[
+            "run",
+            "--app",
+            "grep",
+            "--app-arg",
+            "needle",
+            "--output",
+            "g",
+            "a.txt",
+            "b.txt",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        merged_output(&dir.path().join("g")),
+        ["a.txt:0000000001 one needle", "a.txt:0000000003 needle two"]
+    );
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_not_a_panic() {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("in.txt"), "x").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", "--app", "nope", "in.txt"],
+            "unknown app \"nope\"; available apps: wc, indexer, grep",
+        ),
+        (&["seq", "--app", "nope", "in.txt"], "unknown app \"nope\""),
+        (
+            &["run", "--app", "wc", "missing.txt"],
+            "input file missing.txt: No such file",
+        ),
+        (
+            &["seq", "--app", "wc", "missing.txt"],
+            "input file missing.txt: No such file",
+        ),
+        (
+            &["run", "--app", "grep", "in.txt"],
+            "needs exactly one --app-arg",
+        ),
+        (
+            &["run", "--app", "wc", "--workers", "0", "in.txt"],
+            "--workers must be between 1 and",
+        ),
+        (
+            &["run", "--app", "wc", "--n-reduce", "0", "in.txt"],
+            "between 1 and 100000 reduce tasks",
+        ),
+        (
+            &[
+                "worker",
+                "--coordinator",
+                "127.0.0.1:1",
+                "--connect-timeout-ms",
+                "200",
+            ],
+            "cannot reach the coordinator at 127.0.0.1:1",
+        ),
+        (
+            &["worker", "--coordinator", "not-an-address"],
+            "not a valid coordinator address",
+        ),
+        (
+            &[
+                "coordinator",
+                "--listen",
+                "127.0.0.1:0",
+                "--app",
+                "wc",
+                "--dir",
+                "in.txt/sub",
+                "in.txt",
+            ],
+            "work directory",
+        ),
+        (&["run", "in.txt"], "--app"),
+    ];
+    for (args, expected) in cases {
+        let output = mr(dir.path(), args);
+        let text = stderr(&output);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert!(
+            text.contains(expected),
+            "{args:?}: expected {expected:?} in {text:?}"
+        );
+        assert!(
+            !text.contains("panicked") && !text.contains("RUST_BACKTRACE"),
+            "{args:?} panicked: {text}"
+        );
+    }
+}
