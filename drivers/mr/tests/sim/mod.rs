@@ -1,0 +1,2 @@
+pub mod seeds;
+pub mod world;
