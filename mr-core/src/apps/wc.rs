@@ -12,7 +12,7 @@ pub struct WordCount;
 
 impl MapReduce for WordCount {
     fn map(&self, _file_name: &str, contents: &str) -> Result<Vec<KeyValue>, AppError> {
-        let mut counts: HashMap<&str, u64> = HashMap::new();
+        let mut counts: HashMap<&str, u64> = HashMap::with_capacity(1 << 12);
         for_each_word(contents, |word| *counts.entry(word).or_insert(0) += 1);
         let pairs: Vec<KeyValue> = counts
             .into_iter()
