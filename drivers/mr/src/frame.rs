@@ -34,9 +34,16 @@ pub fn write_frame<W: Write, T: Serialize>(writer: &mut W, message: &T) -> Resul
     let mut frame = Vec::with_capacity(4 + payload.len());
     frame.extend_from_slice(&size_bytes.to_be_bytes());
     frame.extend_from_slice(&payload);
-    writer.write_all(&frame)?;
-    writer.flush()?;
-    Ok(())
+    writer
+        .write_all(&frame)
+        .and_then(|()| writer.flush())
+        .map_err(|e| {
+            if is_disconnect(&e) {
+                FrameError::Closed
+            } else {
+                FrameError::Io(e)
+            }
+        })
 }
 
 /// Reads one frame. A clean end of stream before the length is [`FrameError::Closed`].

@@ -154,26 +154,7 @@ fn execute(command: Command) -> Result<(), String> {
             listen,
             dir,
             exit_grace_ms,
-        } => {
-            let mut options = job.options(dir);
-            options.listen = listen;
-            let server = Server::start(options).map_err(|e| e.to_string())?;
-            say(format_args!(
-                "mr coordinator listening on {}",
-                server.local_addr()
-            ));
-            let stats = server
-                .wait(Duration::from_millis(exit_grace_ms))
-                .map_err(|e| e.to_string())?;
-            say(format_args!(
-                "job done: {} tasks committed ({} handed out, {} timed out); output: {}/mr-out-*",
-                stats.committed,
-                stats.assigned,
-                stats.timed_out,
-                server.work_dir().display()
-            ));
-            Ok(())
-        }
+        } => coordinator(job, listen, dir, exit_grace_ms),
         Command::Worker {
             coordinator,
             connect_timeout_ms,
@@ -217,6 +198,32 @@ fn execute(command: Command) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn coordinator(
+    job: JobArgs,
+    listen: SocketAddr,
+    dir: PathBuf,
+    exit_grace_ms: u64,
+) -> Result<(), String> {
+    let mut options = job.options(dir);
+    options.listen = listen;
+    let server = Server::start(options).map_err(|e| e.to_string())?;
+    say(format_args!(
+        "mr coordinator listening on {}",
+        server.local_addr()
+    ));
+    let stats = server
+        .wait(Duration::from_millis(exit_grace_ms))
+        .map_err(|e| e.to_string())?;
+    say(format_args!(
+        "job done: {} tasks committed ({} handed out, {} timed out); output: {}/mr-out-*",
+        stats.committed,
+        stats.assigned,
+        stats.timed_out,
+        server.work_dir().display()
+    ));
+    Ok(())
 }
 
 /// Prints a status line. A closed stdout (the reader went away) must not fail a job whose

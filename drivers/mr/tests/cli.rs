@@ -215,3 +215,22 @@ fn bad_input_gets_a_clear_error_not_a_panic() {
         );
     }
 }
+
+#[test]
+fn worker_exits_cleanly_when_the_coordinator_is_gone() {
+    let dir = temp_dir();
+    let inputs = write_inputs(dir.path(), 8, 1_000, 13);
+    let mut coordinator = start_coordinator(dir.path(), &inputs, "jobcount", &[]);
+    let mut procs = Procs::default();
+    procs
+        .children
+        .push(spawn_worker(dir.path(), &coordinator.addr));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    coordinator.child.kill().unwrap();
+    coordinator.child.wait().unwrap();
+    let status = wait_bounded(&mut procs.children[0], PROCESS_WAIT_MAX);
+    assert!(
+        status.success(),
+        "a worker whose coordinator vanished should exit normally: {status}"
+    );
+}
