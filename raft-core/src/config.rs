@@ -9,7 +9,10 @@ use crate::types::NodeId;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
     pub id: NodeId,
-    /// Every voting member, including `id`.
+    /// The bootstrap configuration: every voter, including `id`, when the cluster is
+    /// created. Empty for a node joining an existing cluster: it learns the configuration
+    /// from the leader's log or snapshot. Ignored once a snapshot or configuration entry
+    /// says otherwise.
     pub voters: Vec<NodeId>,
     /// Base election timeout; each wait is drawn from `[election_ticks, 2 * election_ticks)`.
     pub election_ticks: u32,
@@ -93,7 +96,7 @@ impl Config {
         if self.id == 0 || self.voters.contains(&0) {
             return Err(ConfigError::ZeroId);
         }
-        if !self.voters.contains(&self.id) {
+        if !self.voters.is_empty() && !self.voters.contains(&self.id) {
             return Err(ConfigError::NotAVoter {
                 id: self.id,
                 voters: self.voters.clone(),

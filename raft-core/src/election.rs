@@ -20,7 +20,12 @@ impl Node {
             self.boot_guard = false;
         }
         if self.election_elapsed >= self.election_timeout {
-            self.campaign(self.cfg.pre_vote);
+            if self.promotable() {
+                self.campaign(self.cfg.pre_vote);
+            } else {
+                // A learner or a removed node never campaigns; it keeps waiting.
+                self.reset_election_timer();
+            }
         } else if self.role != Role::Follower
             && self
                 .election_elapsed
@@ -32,6 +37,7 @@ impl Node {
 
     /// Starts a pre-campaign (no term change) or a real campaign (term + 1, vote self).
     pub(crate) fn campaign(&mut self, pre: bool) {
+        assert!(self.promotable(), "only a voter campaigns");
         self.stats.elections_started += u64::from(!pre);
         if pre {
             self.campaign_for_transfer = false;
@@ -65,7 +71,7 @@ impl Node {
         );
         let campaign_term = if pre { self.term + 1 } else { self.term };
         let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
-        for peer in self.peers() {
+        for peer in self.voting_peers() {
             if unanswered_only && self.votes.contains_key(&peer) {
                 continue;
             }
@@ -88,7 +94,10 @@ impl Node {
     /// Counts one answer and acts on a decided outcome; returns the outcome.
     fn record_vote(&mut self, from: u64, granted: bool) -> VoteResult {
         self.votes.entry(from).or_insert(granted);
-        let result = quorum::vote_result(&self.cfg.voters, |id| self.votes.get(&id).copied());
+        let m = &self.membership;
+        let result = quorum::joint_vote_result(&m.voters, &m.voters_outgoing, |id| {
+            self.votes.get(&id).copied()
+        });
         match (result, self.role) {
             (VoteResult::Won, Role::PreCandidate) => self.campaign(false),
             (VoteResult::Won, Role::Candidate) => self.become_leader(),

@@ -4,6 +4,7 @@
 
 use thiserror::Error;
 
+use crate::membership::MembershipError;
 use crate::types::{Index, NodeId, Term};
 
 /// Why [`crate::Node::step`] refused an input from the local application.
@@ -32,6 +33,18 @@ pub enum StepError {
         first: Index,
         applied: Index,
     },
+    #[error("a membership change at index {index} is not committed yet (commit {committed})")]
+    ConfChangePending { index: Index, committed: Index },
+    #[error(
+        "learner {id} has {matched} of {committed} committed entries; promote it once caught up"
+    )]
+    LearnerBehind {
+        id: NodeId,
+        matched: Index,
+        committed: Index,
+    },
+    #[error(transparent)]
+    Membership(#[from] MembershipError),
 }
 
 /// Why a configuration was refused.
@@ -39,7 +52,7 @@ pub enum StepError {
 pub enum ConfigError {
     #[error("node id 0 is reserved")]
     ZeroId,
-    #[error("node {id} is not among the voters {voters:?}")]
+    #[error("node {id} is not among the bootstrap voters {voters:?}")]
     NotAVoter { id: NodeId, voters: Vec<NodeId> },
     #[error("voter {0} is listed twice")]
     DuplicateVoter(NodeId),
@@ -80,6 +93,9 @@ pub enum RestoreError {
     CommitBeyondLog { commit: Index, last_index: Index },
     #[error("persisted snapshot ends at term {term}, beyond the hard state's term {hard_term}")]
     SnapshotBeyondHardState { term: Term, hard_term: Term },
-    #[error("persisted vote for {0}, which is not a voter")]
-    VoteForUnknown(NodeId),
+    #[error("persisted configuration at index {index} is invalid: {source}")]
+    BadMembership {
+        index: Index,
+        source: MembershipError,
+    },
 }

@@ -1,6 +1,7 @@
 //! The follower: accept the leader's appends (truncating a conflicting suffix), learn
 //! commit from appends and heartbeats.
 
+use crate::conf_change::conf_entries_valid;
 use crate::message::{Message, MessageBody};
 use crate::node::Node;
 use crate::snapshot::Chunk;
@@ -24,7 +25,7 @@ impl Node {
                 self.leader = Some(m.from);
                 // The leader sends min(our match, its commit), so this never exceeds our log;
                 // the clamp only guards against a misbehaving peer.
-                self.log.commit_to(commit.min(self.log.last_index()));
+                self.commit_to(commit.min(self.log.last_index()));
                 self.send(m.from, self.term, MessageBody::HeartbeatResponse { round });
             }
             MessageBody::InstallSnapshot {
@@ -56,7 +57,7 @@ impl Node {
         entries: &[Entry],
         commit: Index,
     ) {
-        if !well_formed(prev_index, entries, self.term) {
+        if !well_formed(prev_index, entries, self.term) || !conf_entries_valid(entries) {
             self.stats.dropped_malformed += 1;
             return;
         }
@@ -84,7 +85,7 @@ impl Node {
             self.log.truncate_and_append(&entries[skip..]);
         }
         let last_new = prev_index + entries.len() as Index;
-        self.log.commit_to(commit.min(last_new));
+        self.commit_to(commit.min(last_new));
         self.reply_append(leader, false, last_new, None, 0);
     }
 

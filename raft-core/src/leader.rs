@@ -20,14 +20,12 @@ impl Node {
         self.heartbeat_elapsed = 0;
         self.lease_revoked = false;
         self.reset_election_timer();
-        let next = self.log.last_index() + 1;
-        let (window, window_bytes) = (self.cfg.inflight_msgs_max, self.cfg.inflight_bytes_max);
-        self.progress = self
-            .peers()
-            .into_iter()
-            .map(|p| (p, Progress::new(next, window, window_bytes)))
-            .collect();
+        assert!(self.progress.is_empty(), "a candidate tracks no progress");
+        self.sync_progress();
         self.uncommitted_bytes = 0;
+        // A configuration entry may be uncommitted in the inherited log: no change is
+        // accepted until everything this leader starts with has committed.
+        self.pending_conf_index = self.log.last_index();
         // The no-op lets entries of earlier terms commit as soon as this term's entry does.
         self.append_entry(EntryKind::Empty, Vec::new());
     }
@@ -45,7 +43,8 @@ impl Node {
         Ok(last.expect("check_proposal refuses an empty batch"))
     }
 
-    fn check_proposal(&self, batch: &[Vec<u8>]) -> Result<(), StepError> {
+    /// Proposals of any kind need a leader that is not handing over leadership.
+    pub(crate) fn check_leader_accepts(&self) -> Result<(), StepError> {
         if self.role != Role::Leader {
             return Err(StepError::NotLeader {
                 leader: self.leader,
@@ -54,6 +53,11 @@ impl Node {
         if let Some(t) = self.transfer {
             return Err(StepError::TransferInProgress { to: t.to });
         }
+        Ok(())
+    }
+
+    fn check_proposal(&self, batch: &[Vec<u8>]) -> Result<(), StepError> {
+        self.check_leader_accepts()?;
         if batch.is_empty() {
             return Err(StepError::EmptyProposal);
         }
@@ -93,7 +97,7 @@ impl Node {
         pos
     }
 
-    fn append_entry(&mut self, kind: EntryKind, data: Vec<u8>) -> LogPosition {
+    pub(crate) fn append_entry(&mut self, kind: EntryKind, data: Vec<u8>) -> LogPosition {
         let pos = self.append_local(kind, data);
         self.broadcast_append();
         pos
@@ -168,16 +172,14 @@ impl Node {
     /// Whether a quorum (counting self) was heard from since the last check; resets flags.
     fn check_quorum_active(&mut self) -> bool {
         let me = self.cfg.id;
-        let active = self
-            .cfg
-            .voters
-            .iter()
-            .filter(|&&v| v == me || self.progress.get(&v).is_some_and(|p| p.recent_active))
-            .count();
+        let m = &self.membership;
+        let result = quorum::joint_vote_result(&m.voters, &m.voters_outgoing, |v| {
+            Some(v == me || self.progress[&v].recent_active)
+        });
         self.progress
             .values_mut()
             .for_each(|p| p.recent_active = false);
-        active >= quorum::majority(self.cfg.voters.len())
+        result == quorum::VoteResult::Won
     }
 
     /// Sends one heartbeat round; returns its number (see `read_only`).
@@ -276,10 +278,12 @@ impl Node {
     /// Advances commit if a quorum holds an entry of this term, then tells followers.
     pub(crate) fn maybe_commit_and_notify(&mut self) {
         if self.maybe_commit() {
+            self.sync_progress();
             self.peers()
                 .into_iter()
                 .for_each(|p| self.maybe_send_commit(p));
             self.on_commit_for_reads();
+            self.after_leader_commit();
         }
     }
 
@@ -298,19 +302,14 @@ impl Node {
     /// and how to read each follower's from its progress (match index, acked round ...).
     pub(crate) fn quorum_value(&self, own: u64, of_peer: impl Fn(&Progress) -> u64) -> u64 {
         let me = self.cfg.id;
-        let values: Vec<u64> = self
-            .cfg
-            .voters
-            .iter()
-            .map(|&v| {
-                if v == me {
-                    own
-                } else {
-                    of_peer(&self.progress[&v])
-                }
-            })
-            .collect();
-        quorum::committed_index(&values)
+        let m = &self.membership;
+        quorum::joint_committed_index(&m.voters, &m.voters_outgoing, |v| {
+            if v == me {
+                own
+            } else {
+                of_peer(&self.progress[&v])
+            }
+        })
     }
 
     fn maybe_commit(&mut self) -> bool {
@@ -318,7 +317,7 @@ impl Node {
         let own_term = self.log.term(index) == Some(self.term) || self.injected_commit_old_term();
         let old = self.log.committed();
         if index > old && own_term {
-            self.log.commit_to(index);
+            self.commit_to(index);
             let term = self.term;
             let freed: usize = self
                 .log

@@ -17,15 +17,18 @@
 //! `progress` (the leader's view of one follower), `quorum` (majority arithmetic),
 //! `election` (timers, pre-votes, votes), `leader` and `follower` (role step functions),
 //! `snapshot` (compaction, sending and installing snapshots in chunks), `read_only`
-//! (ReadIndex and lease reads), `transfer` (leadership transfer),
+//! (ReadIndex and lease reads), `transfer` (leadership transfer), `membership` (configurations and
+//! how a change request becomes one) and `conf_change` (carrying changes out),
 //! `node` (shared state, term rules, the `step` entry point).
 
+mod conf_change;
 mod config;
 mod election;
 mod error;
 mod follower;
 mod leader;
 pub mod log;
+mod membership;
 mod message;
 mod node;
 pub mod progress;
@@ -42,6 +45,7 @@ pub use config::Config;
 #[cfg(feature = "bug-injection")]
 pub use config::InjectedBug;
 pub use error::{ConfigError, RestoreError, StepError};
+pub use membership::{ConfChange, Membership, MembershipError};
 pub use message::{Message, MessageBody};
 pub use node::{Node, RestoredState, Role};
 pub use read_only::{lease_ticks, ReadMode, ReadState};

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::conf_change::decode_membership;
 use crate::config::Config;
 use crate::error::{RestoreError, StepError};
 use crate::log::RaftLog;
+use crate::membership::Membership;
 use crate::message::{Message, MessageBody};
 use crate::progress::Progress;
 use crate::read_only::{ReadMode, ReadQueue, ReadState};
@@ -17,7 +19,7 @@ use crate::rng::Prng;
 use crate::snapshot::IncomingSnapshot;
 use crate::stats::Stats;
 use crate::transfer::PendingTransfer;
-use crate::types::{Entry, HardState, Index, LogPosition, NodeId, Snapshot, Term};
+use crate::types::{Entry, EntryKind, HardState, Index, LogPosition, NodeId, Snapshot, Term};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
@@ -77,6 +79,16 @@ pub struct Node {
     pub(crate) lease_revoked: bool,
     /// The current campaign was started by `TimeoutNow`.
     pub(crate) campaign_for_transfer: bool,
+    /// The configuration in force: that of the last committed configuration entry, or
+    /// of the snapshot, or the bootstrap voters.
+    pub(crate) membership: Membership,
+    /// Where `membership` came from (entry or snapshot index; 0 for the bootstrap).
+    pub(crate) membership_index: Index,
+    /// The next `Ready` reports `membership`.
+    pub(crate) membership_changed: bool,
+    /// (Leader) the last configuration entry it appended, or its last index at election:
+    /// no new change is accepted until commit reaches it.
+    pub(crate) pending_conf_index: Index,
     msgs: Vec<Message>,
     msgs_after_persist: Vec<Message>,
     handed_hard_state: HardState,
@@ -86,7 +98,7 @@ impl Node {
     /// Starts a node from what its disk holds (`RestoredState::default()` on first boot).
     pub fn new(cfg: Config, restored: RestoredState) -> Result<Self, RestoreError> {
         cfg.validate()?;
-        validate_restored(&cfg, &restored)?;
+        validate_restored(&restored)?;
         let hs = restored.hard_state;
         let snapshot_position = restored
             .snapshot
@@ -118,11 +130,16 @@ impl Node {
             transfer: None,
             lease_revoked: false,
             campaign_for_transfer: false,
+            membership: Membership::default(),
+            membership_index: 0,
+            membership_changed: false,
+            pending_conf_index: 0,
             msgs: Vec::new(),
             msgs_after_persist: Vec::new(),
             handed_hard_state: hs,
         };
         node.boot_guard = node.cfg.read_mode == ReadMode::Lease;
+        node.restore_membership(snapshot_position.index);
         node.reset_election_timer();
         Ok(node)
     }
@@ -140,6 +157,9 @@ impl Node {
             Input::Snapshot { index, data } => self.take_snapshot(index, data)?,
             Input::Read { id } => self.read(id)?,
             Input::TransferLeadership { to } => self.transfer_leadership(to)?,
+            Input::ChangeMembership { changes } => {
+                proposed = Some(self.propose_conf_change(&changes)?)
+            }
         }
         self.assert_invariants();
         Ok(self.take_ready(proposed))
@@ -169,6 +189,10 @@ impl Node {
     /// The latest snapshot this node holds (taken locally or received).
     pub fn snapshot(&self) -> Option<&Snapshot> {
         self.snapshot.as_ref()
+    }
+    /// The configuration in force on this node.
+    pub fn membership(&self) -> &Membership {
+        &self.membership
     }
     pub fn progress(&self, peer: NodeId) -> Option<&Progress> {
         self.progress.get(&peer)
@@ -200,6 +224,8 @@ impl Node {
             reads: std::mem::take(&mut self.ready_reads),
             reads_aborted: std::mem::take(&mut self.ready_reads_aborted),
             proposed,
+            membership: std::mem::take(&mut self.membership_changed)
+                .then(|| self.membership.clone()),
         }
     }
 
@@ -219,14 +245,33 @@ impl Node {
         }
     }
 
+    /// Every other member, voter or learner: whom a leader replicates to.
     pub(crate) fn peers(&self) -> Vec<NodeId> {
         let me = self.cfg.id;
-        self.cfg
-            .voters
-            .iter()
-            .copied()
-            .filter(|&v| v != me)
-            .collect()
+        let members = self.membership.members();
+        members.into_iter().filter(|&v| v != me).collect()
+    }
+
+    /// Every other voter of either half: whom a candidate asks for votes.
+    pub(crate) fn voting_peers(&self) -> Vec<NodeId> {
+        let me = self.cfg.id;
+        let voters = self.membership.all_voters();
+        voters.into_iter().filter(|&v| v != me).collect()
+    }
+
+    /// Whether this node may campaign: only voters of the configuration in force.
+    pub(crate) fn promotable(&self) -> bool {
+        self.membership.is_voter(self.cfg.id)
+    }
+
+    /// The configuration on restart: the snapshot's (or the bootstrap one), then every
+    /// configuration entry up to the persisted commit (checked in `validate_restored`).
+    fn restore_membership(&mut self, snapshot_index: Index) {
+        let committed = self.log.committed();
+        (self.membership, self.membership_index) = match self.last_conf_entry(committed) {
+            Some(found) => found,
+            None => (self.base_membership(), snapshot_index),
+        };
     }
 
     fn on_persisted(&mut self, pos: LogPosition) {
@@ -237,7 +282,9 @@ impl Node {
 
     /// Term rules common to every role, then the role's own step function.
     fn step_message(&mut self, m: Message) {
-        if m.to != self.cfg.id || m.from == self.cfg.id || !self.cfg.voters.contains(&m.from) {
+        // Senders are not checked against the configuration: a new member hears from the
+        // leader before it learns the configuration that includes it.
+        if m.to != self.cfg.id || m.from == self.cfg.id || m.from == 0 {
             self.stats.dropped_misaddressed += 1;
             return;
         }
@@ -357,9 +404,22 @@ impl Node {
     fn assert_invariants(&self) {
         assert!(self.log.last_term() <= self.term, "log holds a future term");
         assert_eq!(self.role == Role::Leader, self.leader == Some(self.cfg.id));
-        if self.cfg.voters.len() > 1 {
-            assert_eq!(self.role == Role::Leader, !self.progress.is_empty());
+        if self.role == Role::Leader {
+            assert!(self.promotable(), "a leader is a voter");
+            let tracked: Vec<NodeId> = self.progress.keys().copied().collect();
+            assert_eq!(
+                tracked,
+                self.peers(),
+                "a leader tracks exactly the other members"
+            );
+            assert!(self.pending_conf_index <= self.log.last_index());
+        } else {
+            assert!(self.progress.is_empty(), "only a leader tracks progress");
         }
+        assert!(
+            self.membership_index <= self.log.committed(),
+            "configurations in force are committed"
+        );
         if self.role == Role::Candidate {
             assert_eq!(self.vote, Some(self.cfg.id), "a candidate votes for itself");
         }
@@ -371,7 +431,7 @@ impl Node {
     }
 }
 
-fn validate_restored(cfg: &Config, r: &RestoredState) -> Result<(), RestoreError> {
+fn validate_restored(r: &RestoredState) -> Result<(), RestoreError> {
     let base = r
         .snapshot
         .as_ref()
@@ -416,8 +476,24 @@ fn validate_restored(cfg: &Config, r: &RestoredState) -> Result<(), RestoreError
             last_index,
         });
     }
-    match r.hard_state.vote {
-        Some(v) if !cfg.voters.contains(&v) => Err(RestoreError::VoteForUnknown(v)),
-        _ => Ok(()),
+    validate_restored_memberships(r)
+}
+
+fn validate_restored_memberships(r: &RestoredState) -> Result<(), RestoreError> {
+    if let Some(s) = &r.snapshot {
+        s.meta
+            .membership
+            .validate()
+            .map_err(|source| RestoreError::BadMembership {
+                index: s.meta.index,
+                source,
+            })?;
     }
+    for e in r.entries.iter().filter(|e| e.kind == EntryKind::Membership) {
+        decode_membership(&e.data).map_err(|source| RestoreError::BadMembership {
+            index: e.index,
+            source,
+        })?;
+    }
+    Ok(())
 }

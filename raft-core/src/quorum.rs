@@ -1,5 +1,7 @@
-//! Majority arithmetic as pure functions. Joint configurations arrive with membership
-//! changes; everything here takes the voter set explicitly so that extension is local.
+//! Majority arithmetic as pure functions, for one voter set and for joint configurations
+//! (where a decision needs a majority of the incoming **and** of the outgoing voters).
+
+use std::collections::BTreeSet;
 
 use crate::types::{Index, NodeId};
 
@@ -43,6 +45,45 @@ pub fn vote_result(voters: &[NodeId], answer: impl Fn(NodeId) -> Option<bool>) -
         VoteResult::Lost
     } else {
         VoteResult::Pending
+    }
+}
+
+/// The highest index committed under a possibly joint configuration: the lower of the
+/// two halves' majority-matched indexes. An empty outgoing half (not joint) constrains
+/// nothing.
+pub fn joint_committed_index(
+    voters: &BTreeSet<NodeId>,
+    outgoing: &BTreeSet<NodeId>,
+    matched: impl Fn(NodeId) -> Index,
+) -> Index {
+    let half = |set: &BTreeSet<NodeId>| {
+        let matches: Vec<Index> = set.iter().map(|&id| matched(id)).collect();
+        committed_index(&matches)
+    };
+    if outgoing.is_empty() {
+        half(voters)
+    } else {
+        half(voters).min(half(outgoing))
+    }
+}
+
+/// An election under a possibly joint configuration: won once both halves are won, lost
+/// once either is lost.
+pub fn joint_vote_result(
+    voters: &BTreeSet<NodeId>,
+    outgoing: &BTreeSet<NodeId>,
+    answer: impl Fn(NodeId) -> Option<bool>,
+) -> VoteResult {
+    let incoming: Vec<NodeId> = voters.iter().copied().collect();
+    let first = vote_result(&incoming, &answer);
+    if outgoing.is_empty() {
+        return first;
+    }
+    let outgoing: Vec<NodeId> = outgoing.iter().copied().collect();
+    match (first, vote_result(&outgoing, &answer)) {
+        (VoteResult::Lost, _) | (_, VoteResult::Lost) => VoteResult::Lost,
+        (VoteResult::Won, VoteResult::Won) => VoteResult::Won,
+        _ => VoteResult::Pending,
     }
 }
 
@@ -122,3 +163,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod joint_tests;

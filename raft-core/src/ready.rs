@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::membership::{ConfChange, Membership};
 use crate::message::Message;
 use crate::read_only::ReadState;
 use crate::types::{Entry, HardState, Index, LogPosition, NodeId, Snapshot};
@@ -31,6 +32,10 @@ pub enum Input {
     /// Hand leadership to voter `to` once its log is caught up (proposals are refused
     /// meanwhile); abandoned after an election timeout.
     TransferLeadership { to: NodeId },
+    /// Change the membership (leader only, one change at a time). When at most one voter
+    /// changes the new configuration is entered directly; otherwise through a joint one,
+    /// left automatically once it commits. Each takes effect when its entry commits.
+    ChangeMembership { changes: Vec<ConfChange> },
 }
 
 /// The work a step produced. The driver must carry it out **in this order**:
@@ -76,6 +81,10 @@ pub struct Ready {
     /// Where an accepted [`Input::Propose`] landed in the log; for a batch of n, the
     /// last of the n consecutive entries (same term) it occupies.
     pub proposed: Option<LogPosition>,
+    /// The configuration in force changed (a configuration entry committed, or a
+    /// snapshot was installed): the driver may connect to new members or retire this
+    /// node if it was removed.
+    pub membership: Option<Membership>,
 }
 
 impl Ready {

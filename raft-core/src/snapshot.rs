@@ -52,8 +52,13 @@ impl Node {
             .term(index)
             .expect("an applied, uncompacted index is held");
         self.log.compact(index);
+        let membership = self.membership_at(index);
         let snapshot = Snapshot {
-            meta: SnapshotMeta { index, term },
+            meta: SnapshotMeta {
+                index,
+                term,
+                membership,
+            },
             data,
         };
         self.snapshot_to_write = Some((snapshot.clone(), false));
@@ -165,9 +170,10 @@ impl Node {
         let meta = snapshot.meta.clone();
         assert!(meta.index > self.log.committed(), "checked by the caller");
         if self.log.matches(meta.index, meta.term) {
-            self.log.commit_to(meta.index);
+            self.commit_to(meta.index);
         } else {
             self.log.restore(&meta);
+            self.set_membership(meta.membership.clone(), meta.index);
             self.stats.snapshots_installed += 1;
             self.snapshot_to_write = Some((snapshot.clone(), true));
             self.snapshot = Some(snapshot);
@@ -182,5 +188,7 @@ fn chunk_well_formed(chunk: &Chunk, term: Term) -> bool {
     let end = chunk.offset.checked_add(chunk.data.len() as u64);
     let within = end.is_some_and(|end| end <= chunk.total_bytes);
     let progresses = !chunk.data.is_empty() || chunk.total_bytes == 0;
-    within && progresses && chunk.meta.term <= term && chunk.meta.index > 0
+    let membership = &chunk.meta.membership;
+    let valid_membership = membership.validate().is_ok() && !membership.voters.is_empty();
+    within && progresses && chunk.meta.term <= term && chunk.meta.index > 0 && valid_membership
 }

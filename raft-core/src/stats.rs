@@ -25,4 +25,8 @@ pub struct Stats {
     /// Snapshot chunks sent (as leader).
     pub snapshot_chunks_sent: u64,
     pub leaderships_lost_check_quorum: u64,
+    /// Leaderships ended because a configuration without this node committed.
+    pub leaderships_ended_by_removal: u64,
+    /// Configurations adopted (from committed entries or installed snapshots).
+    pub membership_changes_applied: u64,
 }

@@ -26,7 +26,7 @@ impl Node {
                 leader: self.leader,
             });
         }
-        if !self.cfg.voters.contains(&to) {
+        if !self.membership.voters.contains(&to) {
             return Err(StepError::NotAVoter { id: to });
         }
         if to == self.cfg.id {
@@ -72,6 +72,10 @@ impl Node {
 
     /// A follower told by its leader to take over: campaign now, skipping pre-vote.
     pub(crate) fn on_timeout_now(&mut self) {
+        if !self.promotable() {
+            self.stats.dropped_unexpected += 1;
+            return;
+        }
         self.campaign_for_transfer = true;
         self.campaign(false);
     }

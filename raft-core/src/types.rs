@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::membership::Membership;
+
 /// A cluster member's identifier. Zero is reserved as "nobody" in some wire formats, so
 /// [`crate::Config::validate`] refuses it.
 pub type NodeId = u64;
@@ -17,6 +19,9 @@ pub enum EntryKind {
     Normal,
     /// The no-op a new leader appends so entries of its term can commit promptly.
     Empty,
+    /// A configuration: `data` is the postcard encoding of the whole [`Membership`], in
+    /// force once the entry commits.
+    Membership,
 }
 
 /// One replicated log entry.
@@ -64,11 +69,12 @@ pub struct HardState {
 }
 
 /// Where a snapshot ends: it covers every entry up to and including `index`, the last of
-/// which had term `term`.
+/// which had term `term`, and the configuration in force at `index`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SnapshotMeta {
     pub index: Index,
     pub term: Term,
+    pub membership: Membership,
 }
 
 impl SnapshotMeta {

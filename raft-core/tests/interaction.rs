@@ -2,8 +2,8 @@
 //! delivered explicitly, so each protocol rule is visible in isolation.
 
 use raft_core::{
-    Config, Entry, EntryKind, HardState, Input, LogPosition, Message, MessageBody, Node, ReadMode,
-    ReadState, RestoreError, RestoredState, Role, StepError,
+    Config, Entry, EntryKind, HardState, Input, LogPosition, MembershipError, Message, MessageBody,
+    Node, ReadMode, ReadState, RestoreError, RestoredState, Role, StepError,
 };
 
 /// A tiny synchronous network: persistence is instant, messages queue until delivered.
@@ -352,12 +352,20 @@ fn restore_refuses_impossible_disk_state() {
                 snapshot: None,
                 hard_state: HardState {
                     term: 1,
-                    vote: Some(9),
+                    vote: None,
                     commit: 0,
                 },
-                entries: vec![],
+                entries: vec![Entry {
+                    term: 1,
+                    index: 1,
+                    kind: EntryKind::Membership,
+                    data: vec![0xff; 3],
+                }],
             },
-            RestoreError::VoteForUnknown(9),
+            RestoreError::BadMembership {
+                index: 1,
+                source: MembershipError::Undecodable,
+            },
         ),
     ];
     for (restored, want) in cases {
