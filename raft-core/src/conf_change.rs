@@ -71,7 +71,7 @@ impl Node {
             .iter()
             .rev()
             .find(|e| e.kind == EntryKind::Membership)
-            .map(|e| decode_checked(e));
+            .map(decode_checked);
         if let Some((m, at)) = latest {
             self.set_membership(m, at);
         }
