@@ -249,6 +249,10 @@ impl Node {
             pr.become_replicate();
         }
         self.maybe_commit_and_notify();
+        if !self.progress.contains_key(&peer) {
+            // The commit removed this peer, or removed this leader (which stepped down).
+            return;
+        }
         while self.send_append(peer, false) {}
         self.maybe_send_commit(peer);
         if self.transfer.is_some_and(|t| t.to == peer) {

@@ -31,6 +31,9 @@ pub struct SimConfig {
     /// The application snapshots whenever it has applied an index divisible by this
     /// (the course's service snapshots every 10 entries); `None` never snapshots.
     pub snapshot_interval: Option<u64>,
+    /// The first this many slots form the bootstrap configuration; the others start
+    /// empty, as nodes waiting to be added (`None`: every slot is a voter).
+    pub initial_voters: Option<usize>,
 }
 
 impl SimConfig {
@@ -44,6 +47,7 @@ impl SimConfig {
             clock_drift_ppm: 0,
             events_max: 200_000_000,
             snapshot_interval: None,
+            initial_voters: None,
         }
     }
 }
@@ -224,8 +228,13 @@ impl Cluster {
         slot as NodeId + 1
     }
 
-    fn voters(&self) -> Vec<NodeId> {
-        (0..self.cfg.nodes).map(Self::id_of).collect()
+    /// The bootstrap voters; a slot outside them starts with an empty configuration.
+    fn voters(&self, slot: usize) -> Vec<NodeId> {
+        let k = self.cfg.initial_voters.unwrap_or(self.cfg.nodes);
+        if slot >= k {
+            return Vec::new();
+        }
+        (0..k).map(Self::id_of).collect()
     }
 
     /// Starts (or restarts) a node from what its disk holds. Connectivity is unchanged.
@@ -235,7 +244,7 @@ impl Cluster {
             "start of a running node {slot}"
         );
         let incarnation = self.slots[slot].incarnation;
-        let mut cfg = Config::new(Self::id_of(slot), self.voters());
+        let mut cfg = Config::new(Self::id_of(slot), self.voters(slot));
         cfg.seed = self.cfg.seed ^ (u64::from(incarnation) << 32) ^ (slot as u64) << 48;
         if let Some(tweak) = &self.tweak {
             tweak(&mut cfg);
@@ -392,7 +401,7 @@ impl Cluster {
     }
 
     /// Steps a live node and carries out its `Ready`; returns an accepted proposal's position.
-    fn step(
+    pub(crate) fn step(
         &mut self,
         slot: usize,
         input: Input,

@@ -21,6 +21,7 @@ pub mod digest;
 pub mod disk;
 pub mod harness;
 pub mod lab2;
+pub mod membership;
 pub mod nemesis;
 pub mod net;
 pub mod reads;
