@@ -72,6 +72,8 @@ pub struct Counters {
     pub reads_issued: u64,
     pub reads_confirmed: u64,
     pub reads_aborted: u64,
+    /// Membership changes a leader accepted (nemesis).
+    pub membership_changes_proposed: u64,
 }
 
 #[derive(Debug)]
@@ -598,7 +600,7 @@ impl Cluster {
             let state = match &slot.node {
                 None => "down".to_string(),
                 Some(n) => format!(
-                    "{:?} term {} leader {:?} last {} (term {}) commit {} persisted {} pending writes {}",
+                    "{:?} term {} leader {:?} last {} (term {}) commit {} persisted {} pending writes {} voters {:?} outgoing {:?} learners {:?}",
                     n.role(),
                     n.term(),
                     n.leader(),
@@ -606,7 +608,10 @@ impl Cluster {
                     n.log().last_term(),
                     n.log().committed(),
                     n.log().persisted(),
-                    slot.disk.pending.len()
+                    slot.disk.pending.len(),
+                    n.membership().voters,
+                    n.membership().voters_outgoing,
+                    n.membership().learners
                 ),
             };
             out += &format!("  node {id}: {link}, {state}\n");

@@ -296,3 +296,50 @@ pub fn add_learner_then_promote(seed: u64) -> Cluster {
     check_serving(&mut c, &target, &mut crasher);
     c
 }
+
+/// A random change the nemesis asks for, valid against `m` (not joint): add a node as
+/// voter or learner, remove or demote a voter, promote a learner, remove a learner, or
+/// replace a voter (a joint change). Voters stay between 3 and `c.n() - 1`.
+pub fn random_change(c: &mut Cluster, m: &Membership) -> Option<Vec<ConfChange>> {
+    let outsiders: Vec<NodeId> = (1..=c.n() as NodeId)
+        .filter(|&id| !m.contains(id))
+        .collect();
+    let voters: Vec<NodeId> = m.voters.iter().copied().collect();
+    let learners: Vec<NodeId> = m.learners.iter().copied().collect();
+    let mut pick = |ids: &[NodeId]| match ids.len() {
+        0 => None,
+        n => Some(ids[c.rand_below(n as u64) as usize]),
+    };
+    let (outsider, voter, learner) = (pick(&outsiders), pick(&voters), pick(&learners));
+    let can_shrink = voters.len() > 3;
+    let change = match c.rand_below(7) {
+        0 => vec![ConfChange::AddVoter(outsider?)],
+        1 => vec![ConfChange::AddLearner(outsider?)],
+        2 if can_shrink => vec![ConfChange::Remove(voter?)],
+        3 if can_shrink => vec![ConfChange::AddLearner(voter?)],
+        4 => vec![ConfChange::AddVoter(learner?)],
+        5 => vec![ConfChange::Remove(learner?)],
+        _ => vec![ConfChange::AddVoter(outsider?), ConfChange::Remove(voter?)],
+    };
+    Some(change)
+}
+
+/// Waits (up to 10 s) until the leader's configuration is not joint and has stayed the
+/// same for half a second (a change asked for earlier may still be committing), and
+/// returns it.
+pub fn settled_membership(c: &mut Cluster) -> Membership {
+    let leader_membership = |c: &Cluster| {
+        let leader = c.leader_now().and_then(|l| c.node(l));
+        leader.map(|n| n.membership().clone())
+    };
+    let mut previous = None;
+    for _ in 0..20 {
+        let now = leader_membership(c).filter(|m| !m.is_joint());
+        if now.is_some() && now == previous {
+            return now.expect("checked");
+        }
+        previous = now;
+        c.sleep_ms(500);
+    }
+    c.fail("no leader with a settled configuration within 10 s")
+}

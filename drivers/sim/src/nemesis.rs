@@ -1,18 +1,25 @@
 //! The nemesis: a 5-node cluster under every fault at once — partitions (symmetric and
 //! one-way), drops, duplicates, long reordering, clock drift, crashes that lose unsynced
 //! writes, isolated nodes — while clients keep proposing and reading, and the application
-//! snapshots (so lagging nodes catch up by chunked InstallSnapshot). Invariants and the
-//! read check run after every event. Then everything heals and the cluster must commit
-//! again (liveness).
+//! snapshots (so lagging nodes catch up by chunked InstallSnapshot), and an operator
+//! changes the membership (nodes join as voters or learners, voters are removed, demoted
+//! or replaced through joint configurations). Invariants and the read check run after
+//! every event. Then everything heals and every member must commit again (liveness).
 
 use crate::cluster::{Cluster, ConfigTweak, SimConfig};
 use crate::harness::cmd;
+use crate::membership;
 use crate::net::{NetConfig, MS};
 
 /// Shape of one nemesis run.
 #[derive(Clone, Debug)]
 pub struct NemesisConfig {
+    /// The bootstrap voters.
     pub nodes: usize,
+    /// Further nodes, started empty, that membership changes may add.
+    pub spare_nodes: usize,
+    /// Whether the nemesis also changes the membership.
+    pub membership_changes: bool,
     /// How long faults are injected.
     pub chaos_ms: u64,
     /// Range of the pause between two faults.
@@ -29,6 +36,8 @@ impl Default for NemesisConfig {
     fn default() -> Self {
         NemesisConfig {
             nodes: 5,
+            spare_nodes: 2,
+            membership_changes: true,
             chaos_ms: 30_000,
             fault_every_ms: (50, 600),
             propose_every_ms: 5,
@@ -44,7 +53,8 @@ pub fn sim_config(nemesis: &NemesisConfig, seed: u64) -> SimConfig {
         duplicate_prob: 0.05,
         ..NetConfig::unreliable()
     };
-    let mut cfg = SimConfig::new(nemesis.nodes, seed, net);
+    let mut cfg = SimConfig::new(nemesis.nodes + nemesis.spare_nodes, seed, net);
+    cfg.initial_voters = Some(nemesis.nodes);
     cfg.clock_drift_ppm = nemesis.clock_drift_ppm;
     cfg.snapshot_interval = nemesis.snapshot_interval;
     // Slow disks keep writes pending long enough that crashes often lose some.
@@ -72,16 +82,26 @@ pub fn run(seed: u64, nemesis: &NemesisConfig, tweak: Option<ConfigTweak>) -> Cl
             // Strike at an arbitrary instant while writes and messages are in flight.
             let offset_us = c.rand_below(nemesis.propose_every_ms * MS);
             c.advance_us(offset_us);
-            inject_fault(&mut c, &mut restart_at);
+            if nemesis.membership_changes && c.rand_below(6) == 0 {
+                change_membership(&mut c);
+            } else {
+                inject_fault(&mut c, &mut restart_at);
+            }
             let (lo, hi) = nemesis.fault_every_ms;
             next_fault = c.now_us() + (lo + c.rand_below(hi - lo)) * MS;
         }
         c.sleep_ms(nemesis.propose_every_ms);
     }
     heal(&mut c);
-    // Liveness: a healed cluster elects a leader and commits on every node, then serves
-    // a burst of writes and reads.
-    c.one(cmd(u64::MAX), c.n(), true);
+    // Liveness: a healed cluster elects a leader and commits on every member, then
+    // serves a burst of writes and reads.
+    let members = membership::settled_membership(&mut c).members();
+    let index = c.one(cmd(u64::MAX), members.len(), true);
+    for &id in &members {
+        if (c.applied(Cluster::slot_of(id)).len() as u64) < index {
+            c.fail(&format!("member {id} did not apply {index} after healing"));
+        }
+    }
     let confirmed = c.counters.reads_confirmed;
     for _ in 0..100 {
         for i in 0..c.n() {
@@ -96,8 +116,27 @@ pub fn run(seed: u64, nemesis: &NemesisConfig, tweak: Option<ConfigTweak>) -> Cl
     if nemesis.reads && c.counters.reads_confirmed == confirmed {
         c.fail("a healed cluster confirmed no read in 1 s");
     }
-    c.one(cmd(u64::MAX - 1), c.n(), true);
+    c.one(cmd(u64::MAX - 1), members.len(), true);
     c
+}
+
+/// The operator asks whoever leads for a random change (refusals are expected: a change
+/// may still be pending).
+fn change_membership(c: &mut Cluster) {
+    let Some(leader) = c.leader_now() else { return };
+    let m = c
+        .node(leader)
+        .expect("leader is alive")
+        .membership()
+        .clone();
+    if m.is_joint() {
+        return;
+    }
+    if let Some(changes) = membership::random_change(c, &m) {
+        if c.change_membership(leader, &changes).is_ok() {
+            c.counters.membership_changes_proposed += 1;
+        }
+    }
 }
 
 /// Restarts crashed nodes whose downtime is over.

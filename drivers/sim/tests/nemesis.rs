@@ -1,6 +1,6 @@
-//! All faults at once on 5 nodes with proposing and reading clients and application
-//! snapshots; invariants and the read check after every event; then a healed cluster
-//! must commit and read again.
+//! All faults at once on 5 nodes (plus 2 that membership changes may add) with proposing
+//! and reading clients, application snapshots and membership changes; invariants and the
+//! read check after every event; then a healed cluster must commit and read again.
 
 use std::cell::RefCell;
 
@@ -39,16 +39,21 @@ fn run(test: &str, cfg: NemesisConfig, mode: ReadMode) {
         t.snapshots_installed += k.snapshots_installed;
         t.reads_confirmed += k.reads_confirmed;
         t.reads_aborted += k.reads_aborted;
+        t.membership_changes_proposed += k.membership_changes_proposed;
     });
     let t = totals.into_inner();
     eprintln!(
-        "{test}: snapshots installed {}, reads confirmed {}, reads aborted {}",
-        t.snapshots_installed, t.reads_confirmed, t.reads_aborted
+        "{test}: snapshots installed {}, reads confirmed {}, reads aborted {}, membership changes {}",
+        t.snapshots_installed, t.reads_confirmed, t.reads_aborted, t.membership_changes_proposed
     );
     if seeds(20).len() >= 10 {
         assert!(
             t.snapshots_installed > 0,
             "no lagging node ever installed a snapshot"
+        );
+        assert!(
+            t.membership_changes_proposed > 0,
+            "the nemesis never changed the membership"
         );
     }
 }
