@@ -335,8 +335,8 @@ pub fn settled_membership(c: &mut Cluster) -> Membership {
     let mut previous = None;
     for _ in 0..20 {
         let now = leader_membership(c).filter(|m| !m.is_joint());
-        if now.is_some() && now == previous {
-            return now.expect("checked");
+        if let Some(m) = now.as_ref().filter(|_| now == previous) {
+            return m.clone();
         }
         previous = now;
         c.sleep_ms(500);
