@@ -1,104 +1,14 @@
 //! Interaction tests that read like scripts: a few nodes wired by hand, every message
 //! delivered explicitly, so each protocol rule is visible in isolation.
 
+mod common;
+
+use common::Net;
+
 use raft_core::{
     Config, Entry, EntryKind, HardState, Input, LogPosition, MembershipError, Message, MessageBody,
     Node, ReadMode, ReadState, RestoreError, RestoredState, Role, StepError,
 };
-
-/// A tiny synchronous network: persistence is instant, messages queue until delivered.
-struct Net {
-    nodes: Vec<Node>,
-    queue: Vec<Message>,
-    /// Confirmed reads and installed snapshots, by node.
-    reads: Vec<(u64, ReadState)>,
-    reads_aborted: Vec<(u64, u64)>,
-    installs: Vec<(u64, LogPosition)>,
-}
-
-impl Net {
-    fn new(n: u64) -> Self {
-        Self::with(n, |_| {})
-    }
-
-    fn with(n: u64, tweak: impl Fn(&mut Config)) -> Self {
-        let voters: Vec<u64> = (1..=n).collect();
-        let nodes = voters
-            .iter()
-            .map(|&id| {
-                let mut cfg = Config {
-                    seed: 7,
-                    ..Config::new(id, voters.clone())
-                };
-                tweak(&mut cfg);
-                Node::new(cfg, RestoredState::default()).unwrap()
-            })
-            .collect();
-        Net {
-            nodes,
-            queue: Vec::new(),
-            reads: Vec::new(),
-            reads_aborted: Vec::new(),
-            installs: Vec::new(),
-        }
-    }
-
-    fn node(&mut self, id: u64) -> &mut Node {
-        &mut self.nodes[(id - 1) as usize]
-    }
-
-    /// Steps a node and treats its Ready as done at once (persist, send, report durable).
-    fn step(&mut self, id: u64, input: Input) -> Result<(), StepError> {
-        let ready = self.node(id).step(input)?;
-        self.queue.extend(ready.messages);
-        self.queue.extend(ready.messages_after_persist);
-        self.reads.extend(ready.reads.iter().map(|r| (id, *r)));
-        self.reads_aborted
-            .extend(ready.reads_aborted.iter().map(|&r| (id, r)));
-        let snapshot = ready.snapshot.as_ref().map(|s| s.meta.position());
-        if let (Some(pos), true) = (snapshot, ready.install_snapshot) {
-            self.installs.push((id, pos));
-        }
-        if let Some(pos) = ready.entries.last().map(Entry::position).or(snapshot) {
-            self.step(id, Input::Persisted(pos))?;
-        }
-        Ok(())
-    }
-
-    /// Delivers queued messages until quiet, dropping those `keep` rejects.
-    fn deliver(&mut self, mut keep: impl FnMut(&Message) -> bool) {
-        for _ in 0..10_000 {
-            if self.queue.is_empty() {
-                return;
-            }
-            let m = self.queue.remove(0);
-            if keep(&m) {
-                let to = m.to;
-                self.step(to, Input::Message(m)).unwrap();
-            }
-        }
-        panic!("message storm");
-    }
-
-    fn tick(&mut self, id: u64, ticks: u32) {
-        for _ in 0..ticks {
-            self.step(id, Input::Tick).unwrap();
-        }
-    }
-
-    /// Ticks enough for any randomized election timeout to expire.
-    fn timeout(&mut self, id: u64) {
-        let ticks = 2 * self.node(id).config().election_ticks;
-        self.tick(id, ticks);
-    }
-
-    /// Node `id` times out and wins.
-    fn elect(&mut self, id: u64) {
-        self.timeout(id);
-        self.deliver(|_| true);
-        assert_eq!(self.node(id).role(), Role::Leader);
-    }
-}
 
 #[test]
 fn proposal_on_a_follower_names_the_leader() {
