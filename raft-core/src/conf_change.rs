@@ -96,10 +96,10 @@ impl Node {
         }
     }
 
-    /// After this leader's commit moved: track exactly the current members, step down if
-    /// no longer a voter, and leave a joint configuration once nothing else is pending.
+    /// After this leader's commit moved (and its progress map follows the configuration):
+    /// step down if no longer a voter, and leave a joint configuration once nothing else
+    /// is pending.
     pub(crate) fn after_leader_commit(&mut self) {
-        self.sync_progress();
         if !self.membership.is_voter(self.cfg.id) {
             // Tell everyone how far the log is committed before going quiet, so the
             // remaining voters learn of the configuration without this node.

@@ -281,8 +281,11 @@ impl Node {
 
     /// Advances commit if a quorum holds an entry of this term, then tells followers.
     pub(crate) fn maybe_commit_and_notify(&mut self) {
+        let in_force = self.membership_index;
         if self.maybe_commit() {
-            self.sync_progress();
+            if self.membership_index != in_force {
+                self.sync_progress();
+            }
             self.peers()
                 .into_iter()
                 .for_each(|p| self.maybe_send_commit(p));
