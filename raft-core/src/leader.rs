@@ -26,8 +26,16 @@ impl Node {
         // A configuration entry may be uncommitted in the inherited log: no change is
         // accepted until everything this leader starts with has committed.
         self.pending_conf_index = self.log.last_index();
-        // The no-op lets entries of earlier terms commit as soon as this term's entry does.
-        self.append_entry(EntryKind::Empty, Vec::new());
+        // The opening entry lets entries of earlier terms commit as soon as this term's
+        // entry does. While the bootstrap configuration is in force it is that
+        // configuration, so it is in the log (and in every snapshot) for nodes that join
+        // with an empty one; otherwise a no-op.
+        if self.membership_index == 0 {
+            let bootstrap = self.membership.clone();
+            self.append_conf_entry(&bootstrap);
+        } else {
+            self.append_entry(EntryKind::Empty, Vec::new());
+        }
     }
 
     /// Appends a batch of commands as consecutive entries and replicates them together.

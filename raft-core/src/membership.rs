@@ -112,10 +112,14 @@ impl Membership {
         all
     }
 
-    /// Checks the invariants every configuration must satisfy (used on entries and
-    /// snapshots received from peers or read from disk).
+    /// Checks the invariants every configuration carried in an entry or a snapshot must
+    /// satisfy (at least one voter, no role overlaps). Only a joining node's empty
+    /// bootstrap configuration is exempt.
     pub fn validate(&self) -> Result<(), MembershipError> {
         use MembershipError::Inconsistent;
+        if self.voters.is_empty() {
+            return Err(MembershipError::NoVoters);
+        }
         if self.members().contains(&0) {
             return Err(MembershipError::ZeroId);
         }
@@ -157,9 +161,6 @@ impl Membership {
                     learners.remove(&id);
                 }
             }
-        }
-        if voters.is_empty() {
-            return Err(MembershipError::NoVoters);
         }
         let next = if self.voters.symmetric_difference(&voters).count() <= 1 {
             Membership {

@@ -51,8 +51,9 @@ impl Node {
             .log
             .term(index)
             .expect("an applied, uncompacted index is held");
-        self.log.compact(index);
+        // Read the configuration at `index` while the entries up to it are still held.
         let membership = self.membership_at(index);
+        self.log.compact(index);
         let snapshot = Snapshot {
             meta: SnapshotMeta {
                 index,
@@ -188,7 +189,6 @@ fn chunk_well_formed(chunk: &Chunk, term: Term) -> bool {
     let end = chunk.offset.checked_add(chunk.data.len() as u64);
     let within = end.is_some_and(|end| end <= chunk.total_bytes);
     let progresses = !chunk.data.is_empty() || chunk.total_bytes == 0;
-    let membership = &chunk.meta.membership;
-    let valid_membership = membership.validate().is_ok() && !membership.voters.is_empty();
+    let valid_membership = chunk.meta.membership.validate().is_ok();
     within && progresses && chunk.meta.term <= term && chunk.meta.index > 0 && valid_membership
 }

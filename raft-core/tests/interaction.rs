@@ -89,7 +89,8 @@ fn leader_counts_itself_only_after_its_write_is_durable() {
     let ready = solo.step(Input::Persisted(pos)).unwrap();
     assert_eq!(solo.log().committed(), pos.index);
     assert_eq!(ready.committed.len(), 1);
-    assert_eq!(ready.committed[0].kind, EntryKind::Empty);
+    // The first leader's opening entry records the bootstrap configuration.
+    assert_eq!(ready.committed[0].kind, EntryKind::Membership);
 }
 
 #[test]

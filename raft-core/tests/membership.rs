@@ -119,6 +119,8 @@ fn joint_configuration_needs_both_majorities_and_is_left_automatically() {
     // Shrink 1–5 to 1–3: joint ({1,2,3} and {1,2,3,4,5}) until the leave entry commits.
     let mut net = Net::new(5);
     net.elect(1);
+    net.deliver(|_| true);
+    let applied_before = net.node(1).stats().membership_changes_applied;
     change(&mut net, 1, &[ConfChange::Remove(4), ConfChange::Remove(5)]).unwrap();
     let joint_index = net.node(1).log().last_index();
     // Only 4 and 5 hear it. 1, 4, 5 are a majority of the voters in force (1–5), so the
@@ -146,7 +148,11 @@ fn joint_configuration_needs_both_majorities_and_is_left_automatically() {
     for id in 1..=3 {
         assert_eq!(net.node(id).membership(), &voters(&[1, 2, 3]), "node {id}");
     }
-    assert_eq!(net.node(1).stats().membership_changes_applied, 2);
+    let applied = net.node(1).stats().membership_changes_applied - applied_before;
+    assert_eq!(
+        applied, 2,
+        "the joint configuration, then the incoming half alone"
+    );
 }
 
 #[test]
@@ -205,4 +211,29 @@ fn configuration_travels_in_snapshots_and_survives_a_restart() {
     let cfg = net.node(1).config().clone();
     let again = Node::new(cfg, restored).unwrap();
     assert_eq!(again.membership(), &voters(&[1, 2, 3, 4]));
+}
+
+#[test]
+fn a_node_that_joined_knows_the_configuration_before_it_joined() {
+    // No compaction: node 4 receives the log from index 1. The first leader's opening
+    // entry records the bootstrap configuration, so a snapshot node 4 takes below the
+    // entry that added it still names the voters in force there.
+    let mut net = Net::joining(3, 4, |_| {});
+    net.elect(1);
+    change(&mut net, 1, &[ConfChange::AddVoter(4)]).unwrap();
+    net.deliver(|_| true);
+    net.tick(1, 10);
+    net.deliver(|_| true);
+    assert!(net.node(4).log().applied() >= 2);
+    net.step(
+        4,
+        Input::Snapshot {
+            index: 1,
+            data: vec![],
+        },
+    )
+    .unwrap();
+    let snapshot = net.node(4).snapshot().unwrap();
+    assert_eq!(snapshot.meta.membership, voters(&[1, 2, 3]));
+    assert_eq!(net.node(4).membership(), &voters(&[1, 2, 3, 4]));
 }

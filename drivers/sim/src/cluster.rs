@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use raft_core::{Config, Entry, Input, Message, Node, NodeId, Ready, StepError};
+use raft_core::{Config, Entry, Input, Membership, Message, Node, NodeId, Ready, StepError};
 
 use crate::checker::{Checker, Violation};
 use crate::digest::Fnv;
@@ -434,6 +434,9 @@ impl Cluster {
         }
         self.commit_frontier = self.commit_frontier.max(node.log().committed());
         self.check_reads(slot, &ready);
+        if let Some(snapshot) = &ready.snapshot {
+            self.check_snapshot_membership(slot, snapshot);
+        }
         let deferred = ready.must_persist()
             || !ready.messages_after_persist.is_empty()
             || !ready.committed.is_empty();
@@ -503,6 +506,30 @@ impl Cluster {
             if self.is_alive(slot) {
                 let _ = self.step(slot, Input::Persisted(pos));
             }
+        }
+    }
+
+    /// A snapshot must carry the configuration in force at its index: the last
+    /// configuration entry among the entries it holds (the simulated application's state
+    /// is exactly those entries).
+    fn check_snapshot_membership(&self, slot: usize, snapshot: &raft_core::Snapshot) {
+        let Ok(entries) = postcard::from_bytes::<Vec<Entry>>(&snapshot.data) else {
+            self.fail(&format!("node {} made an undecodable snapshot", slot + 1));
+        };
+        let last_conf = entries
+            .iter()
+            .take(snapshot.meta.index as usize)
+            .rev()
+            .find(|e| e.kind == raft_core::EntryKind::Membership);
+        let in_force = last_conf.map(|e| postcard::from_bytes::<Membership>(&e.data));
+        if let Some(Ok(m)) = in_force.filter(|m| m.as_ref() != Ok(&snapshot.meta.membership)) {
+            self.fail(&format!(
+                "node {} snapshot at {} names {:?}, but {:?} was in force there",
+                slot + 1,
+                snapshot.meta.index,
+                snapshot.meta.membership,
+                m
+            ));
         }
     }
 

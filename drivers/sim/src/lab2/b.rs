@@ -6,14 +6,15 @@ use super::{make, rand_cmd, ELECTION_TIMEOUT_MS};
 use crate::cluster::Cluster;
 use crate::harness::cmd;
 
-/// Everything applied before `index` on some server is a leader no-op.
+/// Everything applied before `index` on some server is a leader's opening entry (a no-op,
+/// or the bootstrap configuration).
 fn only_noops_before(c: &Cluster, index: Index) -> bool {
     (0..c.n()).any(|i| c.applied(i).len() as Index >= index - 1)
         && (0..c.n()).all(|i| {
             c.applied(i)
                 .iter()
                 .take(index as usize - 1)
-                .all(|e| e.kind == EntryKind::Empty)
+                .all(|e| e.kind != EntryKind::Normal)
         })
 }
 
