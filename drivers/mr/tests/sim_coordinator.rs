@@ -7,8 +7,22 @@
 
 mod sim;
 
-use sim::seeds::run_seeds;
+use raft_sim::seeds::{run_test_seeds, TestId};
 use sim::world::{Faults, World};
+
+/// The simulator's seed runner, naming this package in the rerun command.
+fn run_seeds(target: &str, name: &str, default_count: u64, body: impl Fn(u64)) {
+    let package = env!("CARGO_PKG_NAME");
+    run_test_seeds(
+        TestId {
+            package,
+            target,
+            name,
+        },
+        default_count,
+        body,
+    );
+}
 
 const CORRECT: Faults = Faults {
     commit_discards: false,

@@ -112,7 +112,19 @@ impl Network {
 
     /// When (relative delays) each copy of `m` arrives; empty if it is lost.
     pub fn plan(&self, m: &Message, rng: &mut ChaCha8Rng) -> Vec<u64> {
-        if !self.can_deliver(m.from, m.to) {
+        self.plan_link(m.from, m.to, m.is_request(), rng)
+    }
+
+    /// `plan` for any message from `from` to `to` (client traffic too): requests and
+    /// replies are dropped independently; only replies suffer long reordering.
+    pub fn plan_link(
+        &self,
+        from: NodeId,
+        to: NodeId,
+        is_request: bool,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<u64> {
+        if !self.can_deliver(from, to) {
             return Vec::new();
         }
         let copies =
@@ -122,19 +134,19 @@ impl Network {
             if !self.cfg.reliable && rng.gen_bool(self.cfg.drop_prob) {
                 continue;
             }
-            out.push(self.delay_us(m, rng));
+            out.push(self.delay_us(from, to, is_request, rng));
         }
         out
     }
 
-    fn delay_us(&self, m: &Message, rng: &mut ChaCha8Rng) -> u64 {
-        let (lo, hi) = match self.cfg.link_delay_us.get(&(m.from, m.to)) {
+    fn delay_us(&self, from: NodeId, to: NodeId, is_request: bool, rng: &mut ChaCha8Rng) -> u64 {
+        let (lo, hi) = match self.cfg.link_delay_us.get(&(from, to)) {
             Some(&range) => range,
             None if self.cfg.reliable => self.cfg.reliable_delay_us,
             None => self.cfg.unreliable_delay_us,
         };
         let mut delay = rng.gen_range(lo..=hi.max(lo));
-        if self.cfg.long_reordering && !m.is_request() && rng.gen_ratio(2, 3) {
+        if self.cfg.long_reordering && !is_request && rng.gen_ratio(2, 3) {
             // labrpc: 200 + rand(1 + rand(2000)) ms — skewed towards short delays.
             let inner = rng.gen_range(0..2000u64);
             delay += (200 + rng.gen_range(0..=inner)) * MS;

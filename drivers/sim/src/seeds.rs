@@ -23,19 +23,56 @@ pub fn seeds(default_count: u64) -> Vec<u64> {
     (base..base + count).collect()
 }
 
-/// The command that reruns exactly one seed of one test.
+/// Names one seeded test: the package and test target it lives in, and its name.
+#[derive(Clone, Copy, Debug)]
+pub struct TestId<'a> {
+    pub package: &'a str,
+    pub target: &'a str,
+    pub name: &'a str,
+}
+
+impl<'a> TestId<'a> {
+    /// A test of this crate's own test targets (`raft-sim`).
+    pub fn sim(target: &'a str, name: &'a str) -> Self {
+        TestId {
+            package: env!("CARGO_PKG_NAME"),
+            target,
+            name,
+        }
+    }
+
+    /// The command that reruns exactly one seed of this test.
+    pub fn repro_command(&self, seed: u64) -> String {
+        let TestId {
+            package,
+            target,
+            name,
+        } = self;
+        format!(
+            "SIM_SEED={seed} cargo test -p {package} --test {target} -- {name} --exact --nocapture"
+        )
+    }
+}
+
+/// The command that reruns exactly one seed of one of `raft-sim`'s tests.
 pub fn repro_command(test_target: &str, test_name: &str, seed: u64) -> String {
-    format!("SIM_SEED={seed} cargo test -p raft-sim --test {test_target} -- {test_name} --exact --nocapture")
+    TestId::sim(test_target, test_name).repro_command(seed)
 }
 
 /// Runs `body` for every seed; on the first failure prints the seed and how to rerun it,
 /// then fails the test with the original panic.
 pub fn run_seeds(test_target: &str, test_name: &str, default_count: u64, body: impl Fn(u64)) {
+    run_test_seeds(TestId::sim(test_target, test_name), default_count, body)
+}
+
+/// `run_seeds` for a test in any package.
+pub fn run_test_seeds(test: TestId, default_count: u64, body: impl Fn(u64)) {
     for seed in seeds(default_count) {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| body(seed))) {
             eprintln!(
-                "\n{test_name} FAILED with seed {seed}\nreproduce: {}\n",
-                repro_command(test_target, test_name, seed)
+                "\n{} FAILED with seed {seed}\nreproduce: {}\n",
+                test.name,
+                test.repro_command(seed)
             );
             resume_unwind(panic);
         }
@@ -48,7 +85,12 @@ macro_rules! seeded_test {
     ($name:ident, $count:expr, $body:expr) => {
         #[test]
         fn $name() {
-            $crate::seeds::run_seeds(env!("CARGO_CRATE_NAME"), stringify!($name), $count, $body);
+            let test = $crate::seeds::TestId {
+                package: env!("CARGO_PKG_NAME"),
+                target: env!("CARGO_CRATE_NAME"),
+                name: stringify!($name),
+            };
+            $crate::seeds::run_test_seeds(test, $count, $body);
         }
     };
 }

@@ -1,2 +1,1 @@
-pub mod seeds;
 pub mod world;

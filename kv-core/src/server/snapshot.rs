@@ -1,0 +1,51 @@
+//! When to compact: once the Raft state a driver persists (hard state plus the log after
+//! the last snapshot) reaches `max_raft_state_bytes`, the server hands the node a
+//! snapshot of everything applied, which lets it drop those entries.
+
+use raft_core::Input;
+
+use super::{Server, ServerReady};
+
+impl Server {
+    /// Bytes of Raft state as the driver stores it: hard state and every entry held after
+    /// the snapshot, encoded. Entries not yet durable count too, so this bounds the disk.
+    pub fn raft_state_bytes(&self) -> usize {
+        let log = self.node.log();
+        let entries = log.entries(log.first_index(), log.last_index());
+        let state = (&self.node.hard_state(), entries);
+        postcard::experimental::serialized_size(&state).expect("raft state encodes")
+    }
+
+    pub(super) fn maybe_snapshot(&mut self, out: &mut ServerReady) {
+        let Some(max_bytes) = self.cfg.max_raft_state_bytes else {
+            return;
+        };
+        let taken = self.node.log().snapshot_position().index;
+        if self.applied <= taken || self.raft_state_bytes() < max_bytes {
+            return;
+        }
+        let data = self.kv.snapshot();
+        let input = Input::Snapshot {
+            index: self.applied,
+            data,
+        };
+        let ready = self
+            .node
+            .step(input)
+            .expect("the applied index is always compactable");
+        self.stats.snapshots_taken += 1;
+        self.absorb(ready, out);
+    }
+
+    pub(super) fn assert_invariants(&self) {
+        assert_eq!(
+            self.applied,
+            self.node.log().applied(),
+            "server and node agree on applied"
+        );
+        assert!(
+            self.pending.len() <= self.cfg.pending_max,
+            "pending is bounded"
+        );
+    }
+}

@@ -1,0 +1,144 @@
+use super::*;
+
+fn cmd(client: ClientId, seq: u64, op: Op) -> Command {
+    Command { client, seq, op }
+}
+
+fn append(key: &str, value: &str) -> Op {
+    Op::Append {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+fn get(key: &str) -> Op {
+    Op::Get { key: key.into() }
+}
+
+#[test]
+fn operations_follow_their_meaning() {
+    let mut kv = KvState::default();
+    assert_eq!(
+        kv.apply(&cmd(1, 1, get("k"))),
+        Applied::Fresh(Outcome::Value(None))
+    );
+    kv.apply(&cmd(1, 2, append("k", "a")));
+    kv.apply(&cmd(1, 3, append("k", "b")));
+    assert_eq!(kv.get("k").map(String::as_str), Some("ab"));
+    let put = Op::Put {
+        key: "k".into(),
+        value: "v".into(),
+    };
+    assert_eq!(kv.apply(&cmd(1, 4, put)), Applied::Fresh(Outcome::Done));
+    assert_eq!(kv.get("k").map(String::as_str), Some("v"));
+    kv.apply(&cmd(1, 5, Op::Delete { key: "k".into() }));
+    assert_eq!(kv.get("k"), None);
+    assert!(kv.is_empty());
+}
+
+#[test]
+fn cas_swaps_only_on_the_expected_value() {
+    let mut kv = KvState::default();
+    let cas = |expected: Option<&str>, new: &str| Op::Cas {
+        key: "k".into(),
+        expected: expected.map(String::from),
+        new: new.into(),
+    };
+    let table = [
+        (cas(Some("x"), "1"), false, None),
+        (cas(None, "1"), true, Some("1")),
+        (cas(None, "2"), false, Some("1")),
+        (cas(Some("1"), "2"), true, Some("2")),
+        (cas(Some("1"), "3"), false, Some("2")),
+    ];
+    for (seq, (op, swapped, after)) in table.into_iter().enumerate() {
+        let got = kv.apply(&cmd(7, seq as u64 + 1, op.clone()));
+        assert_eq!(got, Applied::Fresh(Outcome::Swapped(swapped)), "{op:?}");
+        assert_eq!(kv.get("k").map(String::as_str), after, "{op:?}");
+    }
+}
+
+#[test]
+fn a_retried_write_applies_once_and_gets_its_first_outcome() {
+    let mut kv = KvState::default();
+    let first = kv.apply(&cmd(1, 1, append("k", "x")));
+    assert_eq!(first, Applied::Fresh(Outcome::Done));
+    assert_eq!(
+        kv.apply(&cmd(1, 1, append("k", "x"))),
+        Applied::Duplicate(Outcome::Done)
+    );
+    assert_eq!(kv.get("k").map(String::as_str), Some("x"));
+    kv.apply(&cmd(1, 2, append("k", "y")));
+    assert_eq!(kv.apply(&cmd(1, 1, append("k", "x"))), Applied::Stale);
+    assert_eq!(kv.get("k").map(String::as_str), Some("xy"));
+    assert_eq!(kv.cached(1, 2), Some(&Outcome::Done));
+    assert!(kv.is_stale(1, 1) && !kv.is_stale(2, 1));
+}
+
+#[test]
+fn a_cas_retry_returns_the_first_verdict_not_a_new_one() {
+    let mut kv = KvState::default();
+    let op = Op::Cas {
+        key: "k".into(),
+        expected: None,
+        new: "1".into(),
+    };
+    assert_eq!(
+        kv.apply(&cmd(3, 1, op.clone())),
+        Applied::Fresh(Outcome::Swapped(true))
+    );
+    // Re-executed, it would fail (the key now exists); the session answers true again.
+    assert_eq!(
+        kv.apply(&cmd(3, 1, op)),
+        Applied::Duplicate(Outcome::Swapped(true))
+    );
+}
+
+#[test]
+fn sessions_survive_a_snapshot_round_trip() {
+    let mut kv = KvState::default();
+    kv.apply(&cmd(1, 1, append("k", "x")));
+    kv.apply(&cmd(2, 4, append("j", "y")));
+    let mut restored = KvState::restore(&kv.snapshot()).expect("own snapshot decodes");
+    assert_eq!(restored, kv);
+    assert_eq!(
+        restored.apply(&cmd(2, 4, append("j", "y"))),
+        Applied::Duplicate(Outcome::Done)
+    );
+    assert_eq!(restored.get("j").map(String::as_str), Some("y"));
+}
+
+#[test]
+fn garbage_is_a_typed_error() {
+    assert!(matches!(
+        KvState::restore(&[0xff, 0xff, 0xff]),
+        Err(DecodeError::Snapshot { .. })
+    ));
+    assert!(matches!(
+        Command::decode(&[0xff]),
+        Err(DecodeError::Command(_))
+    ));
+    assert_eq!(KvState::restore(&[]), Ok(KvState::default()));
+}
+
+quickcheck::quickcheck! {
+    /// Replaying a command sequence with arbitrary duplicates inserted gives the same
+    /// state as applying each command once.
+    fn duplicates_never_change_the_state(ops: Vec<(u8, bool, u8)>) -> bool {
+        let mut once = KvState::default();
+        let mut dup = KvState::default();
+        for (i, (client, is_put, v)) in ops.iter().enumerate() {
+            let key = format!("k{}", v % 3);
+            let op = if *is_put {
+                Op::Put { key, value: v.to_string() }
+            } else {
+                append(&key, &v.to_string())
+            };
+            let c = cmd(u64::from(client % 4), i as u64 + 1, op);
+            once.apply(&c);
+            dup.apply(&c);
+            dup.apply(&c);
+        }
+        once == dup
+    }
+}
