@@ -1,0 +1,90 @@
+//! The record of every client operation, and its check by `lincheck`.
+
+use std::time::Duration;
+
+use kv_core::{KvError, Op, Outcome};
+use lincheck::{KvInput, KvModel, KvOutput, Operation, Verdict};
+
+use crate::world::KvWorld;
+
+/// One operation as a client saw it: submitted at `call_us`, answered at `ret` (if ever).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryOp {
+    pub client: usize,
+    pub op: Op,
+    pub call_us: u64,
+    pub ret: Option<(u64, Result<Outcome, KvError>)>,
+}
+
+/// What the checker said about a run that did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checked {
+    Linearizable,
+    /// The checker's budget ran out: reported by the caller, never counted as a pass.
+    Unknown,
+}
+
+/// Wall-clock budget for one history (the course allows 1 s and tolerates a timeout).
+pub const CHECK_BUDGET: Duration = Duration::from_secs(10);
+
+fn input(op: &Op) -> KvInput {
+    match op.clone() {
+        Op::Get { key } => KvInput::Get { key },
+        Op::Put { key, value } => KvInput::Put { key, value },
+        Op::Append { key, value } => KvInput::Append { key, value },
+        Op::Delete { key } => KvInput::Delete { key },
+        Op::Cas { key, expected, new } => KvInput::Cas { key, expected, new },
+    }
+}
+
+fn output(outcome: &Outcome) -> KvOutput {
+    match outcome {
+        Outcome::Value(v) => KvOutput::Get(v.clone()),
+        Outcome::Done => KvOutput::Done,
+        Outcome::Swapped(b) => KvOutput::Cas(*b),
+    }
+}
+
+/// The history in the checker's terms. A rejected operation never took effect and is
+/// left out; one still in flight may take effect at any later time.
+pub fn to_operations(history: &[HistoryOp]) -> Vec<Operation<KvInput, KvOutput>> {
+    let rejected = |h: &&HistoryOp| matches!(h.ret, Some((_, Err(_))));
+    history
+        .iter()
+        .filter(|h| !rejected(h))
+        .map(|h| Operation {
+            client: h.client as u64,
+            input: input(&h.op),
+            output: h
+                .ret
+                .as_ref()
+                .map(|(_, r)| output(r.as_ref().expect("filtered"))),
+            call: h.call_us,
+            ret: h.ret.as_ref().map(|(t, _)| *t),
+        })
+        .collect()
+}
+
+impl KvWorld {
+    pub fn history(&self) -> &[HistoryOp] {
+        &self.history
+    }
+
+    /// Checks the whole client history: `Err` carries the checker's explanation.
+    pub fn check_history(&self) -> Result<Checked, String> {
+        let ops = to_operations(&self.history);
+        match lincheck::check(&KvModel::new(), &ops, CHECK_BUDGET) {
+            Verdict::Linearizable => Ok(Checked::Linearizable),
+            Verdict::Unknown => Ok(Checked::Unknown),
+            Verdict::NotLinearizable(why) => Err(format!(
+                "history of {} operations is not linearizable:\n{why}",
+                ops.len()
+            )),
+        }
+    }
+
+    /// `check_history`, failing the run (with seed and state) if not linearizable.
+    pub fn check_linearizable(&self) -> Checked {
+        self.check_history().unwrap_or_else(|why| self.fail(&why))
+    }
+}
