@@ -260,9 +260,10 @@ pub fn duplicates_across_leader_changes(seed: u64) -> Report {
 /// The stale-read trap: client 1 can reach only the old leader, which is partitioned
 /// away with one follower; the majority elects a new leader and client 0 overwrites the
 /// key. Client 1's read, issued after that write returned, must not see the old value.
-/// `tweak` lets a test break the servers to show the check catches it. Returns the
-/// verdict as text, "linearizable" or the checker's explanation.
-pub fn stale_read_trap(seed: u64, tweak: Option<ServerTweak>) -> Result<Report, String> {
+/// `tweak` lets a test change the servers (read mode, check-quorum, an injected bug).
+/// `Err` carries the checker's explanation; `Ok` says whether the old leader still
+/// believed it led when the trapped read was sent (the trap was fully set).
+pub fn stale_read_trap(seed: u64, tweak: Option<ServerTweak>) -> Result<(Report, bool), String> {
     let mut w = KvWorld::with_tweak(KvSimConfig::new(5, 2, seed, true), tweak);
     w.run_op(0, put("k", "old"), OP_LIMIT_MS);
     let old = leader_now(&mut w);
@@ -272,23 +273,28 @@ pub fn stale_read_trap(seed: u64, tweak: Option<ServerTweak>) -> Result<Report, 
     w.connect_client(0, &majority);
     w.connect_client(1, &[old]);
     w.run_op(0, put("k", "new"), OP_LIMIT_MS);
+    let still_leading = w
+        .server(old)
+        .is_some_and(|s| s.node().role() == raft_core::Role::Leader);
     w.submit(1, Op::Get { key: "k".into() });
     w.sleep_ms(2 * ELECTION_TIMEOUT_MS);
     w.heal();
     w.wait_clients(OP_LIMIT_MS);
     let read = w.history().last().and_then(|h| h.ret.clone());
-    match w.check_history() {
-        Ok(checked) => {
-            assert!(
-                matches!(read, Some((_, Ok(Outcome::Value(Some(ref v)))))  if v == "new"),
-                "the trapped read returned {read:?}"
-            );
-            Ok(Report {
-                checked,
-                operations: w.history().len(),
-                sim_ms: w.now_us() / MS,
-            })
-        }
-        Err(why) => Err(why),
-    }
+    let checked = w.check_history()?;
+    let fresh = matches!(&read, Some((_, Ok(Outcome::Value(Some(v))))) if v == "new");
+    assert!(
+        fresh,
+        "a linearizable trapped read returns \"new\", got {read:?}"
+    );
+    let sim_ms = w.now_us() / MS;
+    let operations = w.history().len();
+    Ok((
+        Report {
+            checked,
+            operations,
+            sim_ms,
+        },
+        still_leading,
+    ))
 }
