@@ -1,0 +1,98 @@
+//! Pairing invocation and completion events (one open operation per client) into
+//! [`Operation`]s. Shared by both file formats.
+
+use std::collections::HashMap;
+
+use crate::file::MAX_OPERATIONS;
+use crate::{LineError, Operation, ParseError};
+
+pub(crate) struct HistoryBuilder<I, O> {
+    /// `None` marks an operation known not to have taken effect (removed at the end, so
+    /// indices stay stable meanwhile).
+    ops: Vec<Option<Operation<I, O>>>,
+    /// Each client's open operation, as an index into `ops`.
+    open: HashMap<u64, usize>,
+}
+
+impl<I, O> HistoryBuilder<I, O> {
+    pub(crate) fn new() -> Self {
+        HistoryBuilder {
+            ops: Vec::new(),
+            open: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn invoke(&mut self, line: usize, client: u64, input: I) -> Result<(), ParseError> {
+        if self.open.contains_key(&client) {
+            return Err(LineError::DoubleInvocation(client).at(line));
+        }
+        if self.ops.len() >= MAX_OPERATIONS {
+            return Err(ParseError::TooManyOperations {
+                line,
+                limit: MAX_OPERATIONS,
+            });
+        }
+        self.open.insert(client, self.ops.len());
+        self.ops.push(Some(Operation {
+            client,
+            input,
+            output: None,
+            call: line as u64,
+            ret: None,
+        }));
+        Ok(())
+    }
+
+    /// The input of `client`'s open operation.
+    pub(crate) fn open_input(&self, line: usize, client: u64) -> Result<&I, ParseError> {
+        let i = self.index_of_open(line, client)?;
+        Ok(&self.ops[i]
+            .as_ref()
+            .expect("open operations are present")
+            .input)
+    }
+
+    /// The open operation returned at `line` with `output` (`None`: unknown).
+    pub(crate) fn complete(
+        &mut self,
+        line: usize,
+        client: u64,
+        output: Option<O>,
+    ) -> Result<(), ParseError> {
+        let op = self.close(line, client)?;
+        op.output = output;
+        op.ret = Some(line as u64);
+        Ok(())
+    }
+
+    /// The outcome of the open operation is unknown: it stays open for ever.
+    pub(crate) fn abandon(&mut self, line: usize, client: u64) -> Result<(), ParseError> {
+        self.close(line, client).map(|_| ())
+    }
+
+    /// The open operation definitely did not take effect: drop it.
+    pub(crate) fn discard(&mut self, line: usize, client: u64) -> Result<(), ParseError> {
+        let i = self.index_of_open(line, client)?;
+        self.open.remove(&client);
+        self.ops[i] = None;
+        Ok(())
+    }
+
+    /// The history; operations still open never returned.
+    pub(crate) fn finish(self) -> Vec<Operation<I, O>> {
+        self.ops.into_iter().flatten().collect()
+    }
+
+    fn index_of_open(&self, line: usize, client: u64) -> Result<usize, ParseError> {
+        self.open
+            .get(&client)
+            .copied()
+            .ok_or(LineError::CompletionWithoutInvocation(client).at(line))
+    }
+
+    fn close(&mut self, line: usize, client: u64) -> Result<&mut Operation<I, O>, ParseError> {
+        let i = self.index_of_open(line, client)?;
+        self.open.remove(&client);
+        Ok(self.ops[i].as_mut().expect("open operations are present"))
+    }
+}

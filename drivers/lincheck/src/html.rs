@@ -1,0 +1,1 @@
+//! A self-contained HTML picture of a history (placeholder until drawn).

@@ -1,0 +1,32 @@
+//! The record of one operation in a history.
+
+/// One operation of a concurrent history: which client ran it, what it asked, what it got
+/// back, and the interval during which it was in flight.
+///
+/// Times are opaque, monotonic `u64`s in any unit (simulated nanoseconds, line numbers of a
+/// log ...); only their order matters. An operation whose return time equals another's call
+/// time counts as *concurrent* with it: with ambiguous timestamps the checker gives the
+/// history the benefit of the doubt rather than reporting a violation that may not exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operation<I, O> {
+    /// Who issued the operation (informational: a client's operations are ordered by their
+    /// times like everyone else's).
+    pub client: u64,
+    /// What was asked.
+    pub input: I,
+    /// What came back; `None` when the outcome is unknown (any output is accepted).
+    pub output: Option<O>,
+    /// Invocation time.
+    pub call: u64,
+    /// Return time; `None` if the operation never returned, so it may take effect at any
+    /// time after `call`, or never.
+    pub ret: Option<u64>,
+}
+
+impl<I, O> Operation<I, O> {
+    /// True when `self` returned strictly before `other` was invoked, so any linearization
+    /// must place `self` first.
+    pub fn precedes(&self, other: &Self) -> bool {
+        matches!(self.ret, Some(ret) if ret < other.call)
+    }
+}
