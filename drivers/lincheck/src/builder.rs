@@ -12,13 +12,19 @@ pub(crate) struct HistoryBuilder<I, O> {
     ops: Vec<Option<Operation<I, O>>>,
     /// Each client's open operation, as an index into `ops`.
     open: HashMap<u64, usize>,
+    limit: usize,
 }
 
 impl<I, O> HistoryBuilder<I, O> {
     pub(crate) fn new() -> Self {
+        Self::with_limit(MAX_OPERATIONS)
+    }
+
+    fn with_limit(limit: usize) -> Self {
         HistoryBuilder {
             ops: Vec::new(),
             open: HashMap::new(),
+            limit,
         }
     }
 
@@ -26,10 +32,10 @@ impl<I, O> HistoryBuilder<I, O> {
         if self.open.contains_key(&client) {
             return Err(LineError::DoubleInvocation(client).at(line));
         }
-        if self.ops.len() >= MAX_OPERATIONS {
+        if self.ops.len() >= self.limit {
             return Err(ParseError::TooManyOperations {
                 line,
-                limit: MAX_OPERATIONS,
+                limit: self.limit,
             });
         }
         self.open.insert(client, self.ops.len());
@@ -94,5 +100,25 @@ impl<I, O> HistoryBuilder<I, O> {
         let i = self.index_of_open(line, client)?;
         self.open.remove(&client);
         Ok(self.ops[i].as_mut().expect("open operations are present"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HistoryBuilder;
+    use crate::ParseError;
+
+    #[test]
+    fn refuses_operations_past_the_limit() {
+        let mut b: HistoryBuilder<(), ()> = HistoryBuilder::with_limit(2);
+        b.invoke(1, 0, ()).unwrap();
+        b.complete(2, 0, Some(())).unwrap();
+        b.invoke(3, 0, ()).unwrap();
+        b.abandon(4, 0).unwrap();
+        let err = b.invoke(5, 1, ()).unwrap_err();
+        assert!(matches!(
+            err,
+            ParseError::TooManyOperations { line: 5, limit: 2 }
+        ));
     }
 }

@@ -18,8 +18,10 @@ pub struct Operation<I, O> {
     pub output: Option<O>,
     /// Invocation time.
     pub call: u64,
-    /// Return time; `None` if the operation never returned, so it may take effect at any
-    /// time after `call`, or never.
+    /// Return time; `None` if the operation never returned: it is treated as returning at
+    /// +infinity, so it may take effect at any time after `call`. With an unknown output
+    /// that includes never (taking effect after everything else is indistinguishable);
+    /// with a known output it did take effect, since someone saw its result.
     pub ret: Option<u64>,
 }
 
