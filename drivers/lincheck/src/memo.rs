@@ -55,15 +55,22 @@ impl<S: Eq + Hash> StateTable<S> {
     }
 }
 
-/// The configurations already expanded.
+/// The configurations already expanded. Bitsets live back to back in one arena (they all
+/// have the same length), so recording one costs no allocation of its own; the table keeps
+/// each entry's hash, so growing it never rehashes a bitset.
 pub(crate) struct Visited {
-    table: HashTable<(Box<[u64]>, StateId)>,
+    words_per_set: usize,
+    arena: Vec<u64>,
+    /// (hash, position of the bitset in the arena in sets, state).
+    table: HashTable<(u64, u32, StateId)>,
     hasher: DefaultHashBuilder,
 }
 
 impl Visited {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(words_per_set: usize) -> Self {
         Visited {
+            words_per_set,
+            arena: Vec::new(),
             table: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
         }
@@ -72,19 +79,19 @@ impl Visited {
     /// Records the configuration; true if it had not been seen before.
     pub(crate) fn insert(&mut self, linearized: &Bitset, state: StateId) -> bool {
         let words = linearized.words();
+        debug_assert_eq!(words.len(), self.words_per_set);
         let hash = self.hasher.hash_one((words, state));
-        let found = self
-            .table
-            .find(hash, |(w, s)| *s == state && **w == *words)
-            .is_some();
-        if found {
+        let (arena, w) = (&self.arena, self.words_per_set);
+        let same = |&(h, at, s): &(u64, u32, StateId)| {
+            h == hash && s == state && arena[at as usize * w..][..w] == *words
+        };
+        if self.table.find(hash, same).is_some() {
             return false;
         }
-        let hasher = &self.hasher;
+        let at = u32::try_from(self.table.len()).expect("more than 2^32 configurations");
+        self.arena.extend_from_slice(words);
         self.table
-            .insert_unique(hash, (words.into(), state), |(w, s)| {
-                hasher.hash_one((&**w, *s))
-            });
+            .insert_unique(hash, (hash, at, state), |&(h, _, _)| h);
         true
     }
 
@@ -110,8 +117,8 @@ mod tests {
 
     #[test]
     fn visited_distinguishes_bits_and_state() {
-        let mut v = Visited::new();
         let mut bits = Bitset::new(70);
+        let mut v = Visited::new(bits.words().len());
         assert!(v.insert(&bits, 0));
         assert!(!v.insert(&bits, 0));
         assert!(v.insert(&bits, 1));

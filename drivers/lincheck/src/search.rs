@@ -58,12 +58,13 @@ impl<'a, M: Model> Search<'a, M> {
         let intervals: Vec<_> = ops.iter().map(|op| (op.call, op.ret)).collect();
         let mut states = StateTable::new();
         let state = states.intern(model.init());
+        let linearized = Bitset::new(ops.len());
         Search {
             model,
             entries: Entries::new(&intervals),
             states,
-            visited: Visited::new(),
-            linearized: Bitset::new(ops.len()),
+            visited: Visited::new(linearized.words().len()),
+            linearized,
             ops,
             state,
             stack: Vec::new(),
@@ -123,7 +124,12 @@ impl<'a, M: Model> Search<'a, M> {
             );
             return false;
         };
-        let after = self.states.intern(after);
+        // Reads leave the state as it was: skip hashing it again (states can be long).
+        let after = if after == *before {
+            self.state
+        } else {
+            self.states.intern(after)
+        };
         self.linearized.set(i);
         if !self.visited.insert(&self.linearized, after) {
             self.linearized.clear(i);
