@@ -200,7 +200,7 @@ impl Clerk {
         f.target = hint.unwrap_or((f.target + 1) % n);
         self.leader = f.target;
         f.sent_tick = None;
-        f.resend_tick = if f.attempts % n as u64 == 0 {
+        f.resend_tick = if f.attempts.is_multiple_of(n as u64) {
             self.ticks + self.cfg.backoff_ticks
         } else {
             self.ticks

@@ -159,7 +159,7 @@ pub fn check_appends(w: &KvWorld, client: usize, value: &str, count: u64) {
         let wanted = append_value(client, j);
         let found: Vec<_> = value.match_indices(&wanted).map(|(i, _)| i).collect();
         match found.as_slice() {
-            [at] if last_at.map_or(true, |l| l < *at) => last_at = Some(*at),
+            [at] if last_at.is_none_or(|l| l < *at) => last_at = Some(*at),
             [_] => w.fail(&format!(
                 "client {client}: {wanted:?} out of order in {value:?}"
             )),
