@@ -63,6 +63,9 @@ pub fn speed(seed: u64, max_raft_state_bytes: Option<usize>) -> (Report, u64) {
         ));
     }
     check_sizes(&w, max_raft_state_bytes);
+    if std::env::var_os("SIM_VERBOSE").is_some() {
+        eprintln!("seed {seed}: {per_op_us} µs simulated per append");
+    }
     (report(&w), per_op_us)
 }
 
