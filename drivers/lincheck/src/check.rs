@@ -52,7 +52,7 @@ pub fn check<M: Model>(
 
 /// Like [`check`], and also reports the work done.
 ///
-/// Partitions are searched in turns of [`STEPS_PER_TURN`] steps each, round-robin, and the
+/// Partitions are searched in turns of a few thousand steps each, round-robin, and the
 /// first one to fail is reported: one hard partition does not hide a violation that an
 /// easy one shows quickly, and the outcome does not depend on thread scheduling. The
 /// history is linearizable only if every partition is. Panics if an operation's `ret` is
@@ -97,7 +97,7 @@ pub fn check_with_stats<M: Model>(
 }
 
 /// Steps one partition's search may take before the next partition's turn.
-pub const STEPS_PER_TURN: u64 = 4096;
+const STEPS_PER_TURN: u64 = 4096;
 
 struct Partition<'a, M: Model> {
     number: usize,
