@@ -7,6 +7,9 @@
 /// log ...); only their order matters. An operation whose return time equals another's call
 /// time counts as *concurrent* with it: with ambiguous timestamps the checker gives the
 /// history the benefit of the doubt rather than reporting a violation that may not exist.
+/// That holds for two operations of the same client too, so a recorder whose clock can
+/// stand still should stamp a client's next call strictly after its previous return, or
+/// the checker will be lenient about the order of those two.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Operation<I, O> {
     /// Who issued the operation (informational: a client's operations are ordered by their
