@@ -1,15 +1,13 @@
 //! The simulated world for the key/value service: servers with their disks, clients, the
 //! network, and one event queue in virtual time. A seed fully determines a run.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use kv_core::{ClerkInput, Reply, Request, Server, ServerConfig, ServerInput, ServerReady};
 use raft_core::{Config, Message, NodeId, ReadMode, Ready};
 use raft_sim::disk::{Disk, PendingWrite};
+use raft_sim::queue::EventQueue;
 use raft_sim::{NetConfig, MS};
 
 use crate::client::SimClient;
@@ -76,30 +74,6 @@ enum Event {
     },
 }
 
-#[derive(Debug)]
-struct Scheduled {
-    at_us: u64,
-    seq: u64,
-    event: Event,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at_us, self.seq) == (other.at_us, other.seq)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at_us, self.seq).cmp(&(other.at_us, other.seq))
-    }
-}
-
 pub(crate) struct ServerSlot {
     pub(crate) server: Option<Server>,
     pub(crate) incarnation: u32,
@@ -120,8 +94,7 @@ pub struct KvWorld {
     pub(crate) cfg: KvSimConfig,
     now_us: u64,
     pub(crate) rng: ChaCha8Rng,
-    queue: BinaryHeap<Reverse<Scheduled>>,
-    seq: u64,
+    queue: EventQueue<Event>,
     pub(crate) slots: Vec<ServerSlot>,
     pub(crate) clients: Vec<SimClient>,
     pub net: raft_sim::net::Network,
@@ -153,8 +126,7 @@ impl KvWorld {
             net: raft_sim::net::Network::new(cfg.net.clone()),
             cfg,
             now_us: 0,
-            queue: BinaryHeap::new(),
-            seq: 0,
+            queue: EventQueue::default(),
             slots,
             clients,
             tweak,
@@ -240,14 +212,13 @@ impl KvWorld {
     /// Runs events until virtual time reaches `now + us`.
     pub fn advance_us(&mut self, us: u64) {
         let until = self.now_us + us;
-        while self.queue.peek().is_some_and(|Reverse(s)| s.at_us <= until) {
-            let Reverse(next) = self.queue.pop().expect("peeked");
-            self.now_us = next.at_us;
+        while let Some((at_us, event)) = self.queue.pop_due(until) {
+            self.now_us = at_us;
             self.counters.events += 1;
             if self.counters.events > self.cfg.events_max {
                 self.fail("event budget exhausted: runaway simulation");
             }
-            self.dispatch(next.event);
+            self.dispatch(event);
         }
         self.now_us = until;
     }
@@ -415,13 +386,7 @@ impl KvWorld {
     }
 
     fn schedule(&mut self, delay_us: u64, event: Event) {
-        self.seq += 1;
-        let at_us = self.now_us + delay_us;
-        self.queue.push(Reverse(Scheduled {
-            at_us,
-            seq: self.seq,
-            event,
-        }));
+        self.queue.push(self.now_us + delay_us, event);
     }
 
     pub fn fail(&self, what: &str) -> ! {

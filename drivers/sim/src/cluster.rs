@@ -2,8 +2,7 @@
 //! and the invariant checker run after every step. One thread; every random choice comes
 //! from one seeded PRNG, so a seed fully determines a run.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -14,6 +13,7 @@ use crate::checker::{Checker, Violation};
 use crate::digest::Fnv;
 use crate::disk::{Disk, PendingWrite};
 use crate::net::{NetConfig, Network, MS};
+use crate::queue::EventQueue;
 
 /// Everything that defines a simulated run besides the test's own script.
 #[derive(Clone, Debug)]
@@ -83,30 +83,6 @@ enum Event {
     DiskDone { slot: usize, incarnation: u32 },
 }
 
-#[derive(Debug)]
-struct Scheduled {
-    at_us: u64,
-    seq: u64,
-    event: Event,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at_us, self.seq) == (other.at_us, other.seq)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at_us, self.seq).cmp(&(other.at_us, other.seq))
-    }
-}
-
 pub(crate) struct Slot {
     pub(crate) node: Option<Node>,
     pub(crate) incarnation: u32,
@@ -123,8 +99,7 @@ pub struct Cluster {
     pub(crate) cfg: SimConfig,
     now_us: u64,
     pub(crate) rng: ChaCha8Rng,
-    queue: BinaryHeap<Reverse<Scheduled>>,
-    seq: u64,
+    queue: EventQueue<Event>,
     pub(crate) slots: Vec<Slot>,
     pub net: Network,
     checker: Checker,
@@ -170,8 +145,7 @@ impl Cluster {
             cfg,
             now_us: 0,
             rng,
-            queue: BinaryHeap::new(),
-            seq: 0,
+            queue: EventQueue::default(),
             slots,
             checker: Checker::default(),
             tweak,
@@ -358,14 +332,13 @@ impl Cluster {
     /// Runs events until virtual time reaches `now + us`.
     pub fn advance_us(&mut self, us: u64) {
         let until = self.now_us + us;
-        while self.queue.peek().is_some_and(|Reverse(s)| s.at_us <= until) {
-            let Reverse(next) = self.queue.pop().expect("peeked");
-            self.now_us = next.at_us;
+        while let Some((at_us, event)) = self.queue.pop_due(until) {
+            self.now_us = at_us;
             self.counters.events += 1;
             if self.counters.events > self.cfg.events_max {
                 self.fail("event budget exhausted: runaway simulation");
             }
-            self.dispatch(next.event);
+            self.dispatch(event);
         }
         self.now_us = until;
     }
@@ -592,13 +565,7 @@ impl Cluster {
     }
 
     fn schedule(&mut self, delay_us: u64, event: Event) {
-        self.seq += 1;
-        let at_us = self.now_us + delay_us;
-        self.queue.push(Reverse(Scheduled {
-            at_us,
-            seq: self.seq,
-            event,
-        }));
+        self.queue.push(self.now_us + delay_us, event);
     }
 
     fn fail_violation(&self, v: Violation) -> ! {

@@ -24,6 +24,7 @@ pub mod lab2;
 pub mod membership;
 pub mod nemesis;
 pub mod net;
+pub mod queue;
 pub mod reads;
 pub mod seeds;
 pub mod transfer;
