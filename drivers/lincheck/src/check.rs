@@ -71,6 +71,10 @@ pub fn check_with_stats<M: Model>(
         );
     }
     let partitions = model.partition(history);
+    debug_assert!(
+        covers_each_once(&partitions, history.len()),
+        "Model::partition must place every operation in exactly one partition"
+    );
     let mut stats = Stats {
         operations: history.len(),
         partitions: partitions.len(),
@@ -168,4 +172,13 @@ fn add_work<M: Model>(stats: &mut Stats, p: &Partition<'_, M>) {
 /// can observe; it cannot make a history (non-)linearizable, so the search skips it.
 fn invisible<M: Model>(model: &M, op: &Operation<M::Input, M::Output>) -> bool {
     op.output.is_none() && model.is_read_only(&op.input)
+}
+
+fn covers_each_once(partitions: &[Vec<usize>], n: usize) -> bool {
+    let mut seen = vec![false; n];
+    partitions
+        .iter()
+        .flatten()
+        .all(|&i| i < n && !std::mem::replace(&mut seen[i], true))
+        && seen.iter().all(|&s| s)
 }
