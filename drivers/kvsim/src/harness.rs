@@ -19,7 +19,7 @@ impl KvWorld {
             self.send_request(client, to, request);
         }
         if let Some(done) = ready.completed {
-            let now_us = self.now_us();
+            let now = self.history_time();
             let c = &mut self.clients[client];
             let at = c
                 .current
@@ -30,7 +30,7 @@ impl KvWorld {
                 h.op, done.op,
                 "the clerk completed the operation it was given"
             );
-            h.ret = Some((now_us, done.result.clone()));
+            h.ret = Some((now, done.result.clone()));
             c.completed.push(done);
         }
         if self.clients[client].current.is_none() {
@@ -48,12 +48,12 @@ impl KvWorld {
                 None => return,
             },
         };
-        let call_us = self.now_us();
+        let call = self.history_time();
         let at = self.history.len();
         self.history.push(HistoryOp {
             client,
             op: op.clone(),
-            call_us,
+            call,
             ret: None,
         });
         self.clients[client].current = Some(at);

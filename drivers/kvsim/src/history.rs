@@ -7,12 +7,13 @@ use lincheck::{KvInput, KvModel, KvOutput, Operation, Verdict};
 
 use crate::world::KvWorld;
 
-/// One operation as a client saw it: submitted at `call_us`, answered at `ret` (if ever).
+/// One operation as a client saw it: submitted at `call`, answered at `ret` (if ever).
+/// Times are history times (see [`KvWorld::history_time`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistoryOp {
     pub client: usize,
     pub op: Op,
-    pub call_us: u64,
+    pub call: u64,
     pub ret: Option<(u64, Result<Outcome, KvError>)>,
 }
 
@@ -59,13 +60,28 @@ pub fn to_operations(history: &[HistoryOp]) -> Vec<Operation<KvInput, KvOutput>>
                 .ret
                 .as_ref()
                 .map(|(_, r)| output(r.as_ref().expect("filtered"))),
-            call: h.call_us,
+            call: h.call,
             ret: h.ret.as_ref().map(|(t, _)| *t),
         })
         .collect()
 }
 
 impl KvWorld {
+    /// A strictly increasing timestamp for a call or return: virtual µs × 1000 plus the
+    /// order within that µs. Events at the same virtual instant still happen one after
+    /// another in the simulation (a client sees a return before it issues its next call),
+    /// and the checker treats equal times as concurrent, so stamps must never tie.
+    pub(crate) fn history_time(&mut self) -> u64 {
+        let floor = self.now_us() * 1000;
+        let t = floor.max(self.last_history_time + 1);
+        assert!(
+            t < floor + 1000,
+            "over 1000 history events in one virtual µs"
+        );
+        self.last_history_time = t;
+        t
+    }
+
     pub fn history(&self) -> &[HistoryOp] {
         &self.history
     }

@@ -100,6 +100,7 @@ pub struct KvWorld {
     pub net: raft_sim::net::Network,
     tweak: Option<ServerTweak>,
     pub(crate) history: Vec<HistoryOp>,
+    pub(crate) last_history_time: u64,
     pub counters: KvCounters,
 }
 
@@ -131,6 +132,7 @@ impl KvWorld {
             clients,
             tweak,
             history: Vec::new(),
+            last_history_time: 0,
             counters: KvCounters::default(),
         };
         for slot in 0..world.cfg.servers {
