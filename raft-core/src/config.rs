@@ -66,6 +66,11 @@ pub enum InjectedBug {
     LocalReads,
 }
 
+/// Election timeouts are drawn below `2 * election_ticks`, which must fit a `u32`.
+const ELECTION_TICKS_MAX: usize = 1 << 30;
+/// Each follower's progress preallocates its in-flight window.
+const INFLIGHT_MSGS_MAX: usize = 1 << 16;
+
 impl Config {
     /// Defaults chosen for a 10 ms tick (etcd's defaults): 100 ms heartbeats, 1–2 s election
     /// timeouts. Long timeouts keep elections live when replies can take seconds.
@@ -112,6 +117,21 @@ impl Config {
                 heartbeat: self.heartbeat_ticks,
                 election: self.election_ticks,
             });
+        }
+        let ceilings = [
+            (
+                "election_ticks",
+                self.election_ticks as usize,
+                ELECTION_TICKS_MAX,
+            ),
+            (
+                "inflight_msgs_max",
+                self.inflight_msgs_max,
+                INFLIGHT_MSGS_MAX,
+            ),
+        ];
+        if let Some(&(name, value, max)) = ceilings.iter().find(|(_, v, max)| v > max) {
+            return Err(ConfigError::TooLarge { name, value, max });
         }
         let limits = [
             ("inflight_msgs_max", self.inflight_msgs_max),
@@ -175,6 +195,28 @@ mod tests {
                 },
                 ConfigError::ZeroLimit {
                     name: "inflight_msgs_max",
+                },
+            ),
+            (
+                Config {
+                    election_ticks: u32::MAX,
+                    ..ok.clone()
+                },
+                ConfigError::TooLarge {
+                    name: "election_ticks",
+                    value: u32::MAX as usize,
+                    max: ELECTION_TICKS_MAX,
+                },
+            ),
+            (
+                Config {
+                    inflight_msgs_max: usize::MAX,
+                    ..ok.clone()
+                },
+                ConfigError::TooLarge {
+                    name: "inflight_msgs_max",
+                    value: usize::MAX,
+                    max: INFLIGHT_MSGS_MAX,
                 },
             ),
         ];

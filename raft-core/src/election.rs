@@ -1,9 +1,22 @@
 //! Timers, (pre-)campaigns and votes: how followers and candidates become leaders.
 
+use crate::bounds::TERM_MAX;
 use crate::message::{Message, MessageBody};
 use crate::node::{Node, Role};
 use crate::quorum::{self, VoteResult};
 use crate::types::{Index, Term};
+
+/// What kind of campaign a node starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Campaign {
+    /// A pre-vote round: no term change, no durable state.
+    Pre,
+    /// A real election: term + 1, vote for self.
+    Election,
+    /// A real election the leader asked for (`TimeoutNow`): its vote requests say so,
+    /// and voters ignore the lease they granted that leader.
+    Transfer,
+}
 
 impl Node {
     pub(crate) fn tick(&mut self) {
@@ -16,12 +29,14 @@ impl Node {
 
     fn tick_election(&mut self) {
         self.election_elapsed += 1;
-        if self.election_elapsed >= self.cfg.election_ticks {
-            self.boot_guard = false;
-        }
         if self.election_elapsed >= self.election_timeout {
             if self.promotable() {
-                self.campaign(self.cfg.pre_vote);
+                let kind = if self.cfg.pre_vote {
+                    Campaign::Pre
+                } else {
+                    Campaign::Election
+                };
+                self.campaign(kind);
             } else {
                 // A learner or a removed node never campaigns; it keeps waiting.
                 self.reset_election_timer();
@@ -36,13 +51,18 @@ impl Node {
     }
 
     /// Starts a pre-campaign (no term change) or a real campaign (term + 1, vote self).
-    pub(crate) fn campaign(&mut self, pre: bool) {
+    /// Every campaign decides afresh whether it is a transfer.
+    pub(crate) fn campaign(&mut self, kind: Campaign) {
         assert!(self.promotable(), "only a voter campaigns");
-        self.stats.elections_started += u64::from(!pre);
-        if pre {
-            self.campaign_for_transfer = false;
+        if self.term >= TERM_MAX {
+            // No term is left to campaign in (see `bounds`).
+            self.stats.campaigns_refused_at_term_max += 1;
+            self.reset_election_timer();
+            return;
         }
-        self.boot_guard = false;
+        let pre = kind == Campaign::Pre;
+        self.stats.elections_started += u64::from(!pre);
+        self.campaign_for_transfer = kind == Campaign::Transfer;
         self.votes.clear();
         self.leader = None;
         self.progress.clear();
@@ -99,7 +119,7 @@ impl Node {
             self.votes.get(&id).copied()
         });
         match (result, self.role) {
-            (VoteResult::Won, Role::PreCandidate) => self.campaign(false),
+            (VoteResult::Won, Role::PreCandidate) => self.campaign(Campaign::Election),
             (VoteResult::Won, Role::Candidate) => self.become_leader(),
             (VoteResult::Lost, _) => self.become_follower(self.term, None),
             _ => {}
@@ -115,9 +135,12 @@ impl Node {
         last_index: Index,
         last_term: Term,
     ) {
+        let transfer = matches!(m.body, MessageBody::Vote { transfer: true, .. });
+        let refused_in_lease = self.vote != Some(m.from) && !transfer && self.in_lease();
+        self.stats.dropped_in_lease += u64::from(refused_in_lease);
         let can_vote = self.vote == Some(m.from)
-            || (self.vote.is_none() && self.leader.is_none())
-            || (pre && m.term > self.term)
+            || (self.vote.is_none() && self.leader.is_none() && !refused_in_lease)
+            || (pre && m.term > self.term && !refused_in_lease)
             || self.injected_vote_twice();
         let grant = can_vote && self.log.is_up_to_date(last_index, last_term);
         let reply_term = if grant { m.term } else { self.term };

@@ -60,6 +60,12 @@ pub enum ConfigError {
         "heartbeat_ticks ({heartbeat}) must be positive and below election_ticks ({election})"
     )]
     BadTicks { heartbeat: u32, election: u32 },
+    #[error("{name} is {value}; the largest accepted is {max}")]
+    TooLarge {
+        name: &'static str,
+        value: usize,
+        max: usize,
+    },
     #[error("{name} must be positive")]
     ZeroLimit { name: &'static str },
     #[error("lease reads need check_quorum: without it a deposed leader never notices")]
@@ -93,6 +99,10 @@ pub enum RestoreError {
     CommitBeyondLog { commit: Index, last_index: Index },
     #[error("persisted snapshot ends at term {term}, beyond the hard state's term {hard_term}")]
     SnapshotBeyondHardState { term: Term, hard_term: Term },
+    #[error("persisted term {term} is beyond the largest term a node uses ({max})")]
+    TermTooLarge { term: Term, max: Term },
+    #[error("persisted log reaches index {index}, beyond the largest index a node uses ({max})")]
+    IndexTooLarge { index: Index, max: Index },
     #[error("persisted configuration at index {index} is invalid: {source}")]
     BadMembership {
         index: Index,

@@ -16,13 +16,11 @@ impl Node {
                 entries,
                 commit,
             } => {
-                self.election_elapsed = 0;
-                self.leader = Some(m.from);
+                self.heard_from_leader(m.from);
                 self.handle_append(m.from, prev_index, prev_term, &entries, commit);
             }
             MessageBody::Heartbeat { commit, round } => {
-                self.election_elapsed = 0;
-                self.leader = Some(m.from);
+                self.heard_from_leader(m.from);
                 // The leader sends min(our match, its commit), so this never exceeds our log;
                 // the clamp only guards against a misbehaving peer.
                 self.commit_to(commit.min(self.log.last_index()));
@@ -34,8 +32,7 @@ impl Node {
                 offset,
                 data,
             } => {
-                self.election_elapsed = 0;
-                self.leader = Some(m.from);
+                self.heard_from_leader(m.from);
                 let chunk = Chunk {
                     meta,
                     total_bytes,
@@ -57,7 +54,7 @@ impl Node {
         entries: &[Entry],
         commit: Index,
     ) {
-        if !well_formed(prev_index, entries, self.term) || !conf_entries_valid(entries) {
+        if !well_formed(prev_index, prev_term, entries, self.term) || !conf_entries_valid(entries) {
             self.stats.dropped_malformed += 1;
             return;
         }
@@ -107,13 +104,18 @@ impl Node {
     }
 }
 
-/// Entries must follow `prev_index` contiguously with non-decreasing terms no newer than
-/// the leader's term.
-fn well_formed(prev_index: Index, entries: &[Entry], term: Term) -> bool {
+/// Entries must follow `prev_index` contiguously with terms that never decrease, from
+/// `prev_term` up to the leader's term: anything else would make the log's terms go down.
+fn well_formed(prev_index: Index, prev_term: Term, entries: &[Entry], term: Term) -> bool {
     let contiguous = entries
         .iter()
         .enumerate()
         .all(|(i, e)| Some(e.index) == prev_index.checked_add(i as Index + 1));
     let sorted = entries.windows(2).all(|w| w[0].term <= w[1].term);
-    contiguous && sorted && entries.last().is_none_or(|e| e.term <= term)
+    let from_prev = entries.first().is_none_or(|e| e.term >= prev_term);
+    contiguous
+        && sorted
+        && from_prev
+        && prev_term <= term
+        && entries.last().is_none_or(|e| e.term <= term)
 }

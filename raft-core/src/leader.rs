@@ -275,11 +275,17 @@ impl Node {
         conflict_term: Option<Term>,
         conflict_index: Index,
     ) {
+        let last_index = self.log.last_index();
+        if rejected > last_index {
+            // We never sent an append after an index we do not hold.
+            self.stats.dropped_malformed += 1;
+            return;
+        }
         // Skip the follower's whole conflicting term: if we hold that term, resume after our
         // last entry of it; otherwise at the first index the follower has of it.
         let hint = match conflict_term.and_then(|t| self.log.last_index_of_term(t)) {
             Some(last_of_term) => last_of_term + 1,
-            None => conflict_index.max(1),
+            None => conflict_index.clamp(1, last_index + 1),
         };
         let pr = self.progress.get_mut(&peer).expect("peer progress");
         if pr.maybe_decrease(rejected, hint) {

@@ -21,6 +21,7 @@
 //! how a change request becomes one) and `conf_change` (carrying changes out),
 //! `node` (shared state, term rules, the `step` entry point).
 
+mod bounds;
 mod conf_change;
 mod config;
 mod election;
@@ -41,6 +42,7 @@ mod stats;
 mod transfer;
 mod types;
 
+pub use bounds::{INDEX_MAX, TERM_JUMP_MAX, TERM_MAX};
 pub use config::Config;
 #[cfg(feature = "bug-injection")]
 pub use config::InjectedBug;

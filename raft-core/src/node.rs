@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::{message_in_bounds, INDEX_MAX, TERM_MAX};
 use crate::conf_change::decode_membership;
 use crate::config::Config;
 use crate::error::{RestoreError, StepError};
@@ -67,9 +68,12 @@ pub struct Node {
     pub(crate) reads: ReadQueue,
     pub(crate) ready_reads: Vec<ReadState>,
     pub(crate) ready_reads_aborted: Vec<u64>,
-    /// With lease reads, a booting node refuses votes for one election timeout: it may
-    /// have acknowledged a leader's lease before it crashed.
-    pub(crate) boot_guard: bool,
+    /// The tick (of `ticks`) at which this node last heard from a leader of its term:
+    /// while it is less than an election timeout old, the node refuses votes (the lease
+    /// it granted that leader; see `read_only`). Kept whatever later clears `leader`.
+    /// With lease reads a booting node counts as having heard from one at tick 0: it may
+    /// have acknowledged a leader's heartbeat just before it crashed.
+    pub(crate) leader_contact_tick: Option<u64>,
     /// Bytes of this leader's own entries not yet committed (bounded by
     /// `uncommitted_bytes_max`).
     pub(crate) uncommitted_bytes: usize,
@@ -125,7 +129,7 @@ impl Node {
             reads: ReadQueue::default(),
             ready_reads: Vec::new(),
             ready_reads_aborted: Vec::new(),
-            boot_guard: false,
+            leader_contact_tick: None,
             uncommitted_bytes: 0,
             transfer: None,
             lease_revoked: false,
@@ -138,7 +142,9 @@ impl Node {
             msgs_after_persist: Vec::new(),
             handed_hard_state: hs,
         };
-        node.boot_guard = node.cfg.read_mode == ReadMode::Lease;
+        if node.cfg.read_mode == ReadMode::Lease {
+            node.leader_contact_tick = Some(0);
+        }
         node.restore_membership(snapshot_position.index);
         node.reset_election_timer();
         Ok(node)
@@ -288,6 +294,10 @@ impl Node {
             self.stats.dropped_misaddressed += 1;
             return;
         }
+        if !message_in_bounds(&m, self.term) {
+            self.stats.dropped_malformed += 1;
+            return;
+        }
         if m.term > self.term && !self.on_higher_term(&m) {
             return;
         }
@@ -368,11 +378,25 @@ impl Node {
     }
 
     /// With CheckQuorum, a node that heard from a live leader within an election timeout
-    /// refuses to help depose it.
+    /// (of its own clock) refuses to help depose it, and a leader refuses while it leads.
+    /// This depends only on when leader traffic last arrived, never on `leader`, which
+    /// other messages clear (a higher-term rejection, for one): lease reads rely on it.
     pub(crate) fn in_lease(&self) -> bool {
-        self.cfg.check_quorum
-            && (self.leader.is_some() || self.boot_guard)
-            && self.election_elapsed < self.cfg.election_ticks
+        if !self.cfg.check_quorum {
+            return false;
+        }
+        let election_ticks = u64::from(self.cfg.election_ticks);
+        self.role == Role::Leader
+            || self
+                .leader_contact_tick
+                .is_some_and(|at| self.ticks - at < election_ticks)
+    }
+
+    /// Leader traffic of this node's term arrived: the lease it grants starts now.
+    pub(crate) fn heard_from_leader(&mut self, leader: NodeId) {
+        self.election_elapsed = 0;
+        self.leader = Some(leader);
+        self.leader_contact_tick = Some(self.ticks);
     }
 
     pub(crate) fn reset_election_timer(&mut self) {
@@ -413,6 +437,11 @@ impl Node {
                 "a leader tracks exactly the other members"
             );
             assert!(self.pending_conf_index <= self.log.last_index());
+            let next_max = self.log.last_index() + 1;
+            assert!(
+                self.progress.values().all(|p| p.next_index <= next_max),
+                "a leader sends only entries it holds"
+            );
         } else {
             assert!(self.progress.is_empty(), "only a leader tracks progress");
         }
@@ -436,6 +465,7 @@ fn validate_restored(r: &RestoredState) -> Result<(), RestoreError> {
         .snapshot
         .as_ref()
         .map_or(LogPosition::default(), |s| s.meta.position());
+    validate_restored_bounds(r, base)?;
     if base.term > r.hard_state.term {
         return Err(RestoreError::SnapshotBeyondHardState {
             term: base.term,
@@ -477,6 +507,25 @@ fn validate_restored(r: &RestoredState) -> Result<(), RestoreError> {
         });
     }
     validate_restored_memberships(r)
+}
+
+/// Terms and indexes a real run can reach (see `bounds`); past them arithmetic overflows.
+fn validate_restored_bounds(r: &RestoredState, base: LogPosition) -> Result<(), RestoreError> {
+    if r.hard_state.term > TERM_MAX {
+        let term = r.hard_state.term;
+        return Err(RestoreError::TermTooLarge {
+            term,
+            max: TERM_MAX,
+        });
+    }
+    let last_index = base.index.checked_add(r.entries.len() as Index);
+    match last_index {
+        Some(last) if last <= INDEX_MAX => Ok(()),
+        _ => Err(RestoreError::IndexTooLarge {
+            index: last_index.unwrap_or(u64::MAX),
+            max: INDEX_MAX,
+        }),
+    }
 }
 
 fn validate_restored_memberships(r: &RestoredState) -> Result<(), RestoreError> {

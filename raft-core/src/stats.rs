@@ -8,13 +8,17 @@ pub struct Stats {
     pub dropped_misaddressed: u64,
     /// Messages from an older term that needed no answer.
     pub dropped_stale_term: u64,
-    /// Vote requests ignored because a leader was heard from within the election timeout.
+    /// Vote requests ignored or refused because a leader was heard from within the
+    /// election timeout (the lease this node granted it).
     pub dropped_in_lease: u64,
-    /// Messages whose contents cannot be valid (gaps, decreasing terms, commit overwrites).
+    /// Messages whose contents cannot be valid (gaps, decreasing terms, commit overwrites,
+    /// terms or indexes beyond the limits of `bounds`, a term too far ahead).
     pub dropped_malformed: u64,
     /// Messages that make no sense in the current role (e.g. a vote response to a leader).
     pub dropped_unexpected: u64,
     pub elections_started: u64,
+    /// Campaigns not started because the term reached `TERM_MAX`.
+    pub campaigns_refused_at_term_max: u64,
     pub transfers_started: u64,
     /// Transfers given up after an election timeout without `TimeoutNow` being sent.
     pub transfers_abandoned: u64,

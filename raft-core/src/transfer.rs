@@ -7,6 +7,7 @@
 //! timeout. Once a `TimeoutNow` went out, the leader never again serves lease reads in
 //! this term: a delayed `TimeoutNow` may still elect the transferee.
 
+use crate::election::Campaign;
 use crate::error::StepError;
 use crate::message::MessageBody;
 use crate::node::{Node, Role};
@@ -76,7 +77,6 @@ impl Node {
             self.stats.dropped_unexpected += 1;
             return;
         }
-        self.campaign_for_transfer = true;
-        self.campaign(false);
+        self.campaign(Campaign::Transfer);
     }
 }

@@ -90,6 +90,21 @@ impl Net {
         panic!("message storm");
     }
 
+    /// Removes and returns the queued messages `pick` selects (to hold, reorder or drop).
+    pub fn take(&mut self, mut pick: impl FnMut(&Message) -> bool) -> Vec<Message> {
+        let (taken, kept) = std::mem::take(&mut self.queue)
+            .into_iter()
+            .partition(|m| pick(m));
+        self.queue = kept;
+        taken
+    }
+
+    /// Delivers one message now, whatever is queued.
+    pub fn inject(&mut self, m: Message) {
+        let to = m.to;
+        self.step(to, Input::Message(m)).unwrap();
+    }
+
     pub fn tick(&mut self, id: u64, ticks: u32) {
         for _ in 0..ticks {
             self.step(id, Input::Tick).unwrap();
