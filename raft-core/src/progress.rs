@@ -18,6 +18,13 @@ pub enum ProgressState {
     Snapshot,
 }
 
+/// One append in flight: the last index it carries and its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Inflight {
+    last: Index,
+    bytes: usize,
+}
+
 #[derive(Clone, Debug)]
 pub struct Progress {
     pub match_index: Index,
@@ -30,6 +37,10 @@ pub struct Progress {
     /// follower confirmed holding (the next chunk starts there).
     pub pending_snapshot: Index,
     pub snapshot_offset_bytes: u64,
+    /// In `Probe`: the last index and size of the outstanding probe's entries. When an
+    /// older acknowledgement ends probing first, that append is still on its way and
+    /// counts as in flight, rather than being sent again (networks reorder).
+    probe_carries: Option<Inflight>,
     /// Heard from since the last check-quorum round.
     pub recent_active: bool,
     /// Highest commit index sent to this follower (in an append or heartbeat).
@@ -38,7 +49,7 @@ pub struct Progress {
     pub acked_round: u64,
     /// Last index and size of each append in flight, oldest first; never longer than
     /// `inflight_max`.
-    inflight: VecDeque<(Index, usize)>,
+    inflight: VecDeque<Inflight>,
     inflight_max: usize,
     /// Sum of the sizes in `inflight`; a new append waits once it reaches the limit.
     inflight_bytes: usize,
@@ -53,6 +64,7 @@ impl Progress {
             next_index,
             state: ProgressState::Probe,
             probe_sent: false,
+            probe_carries: None,
             pending_snapshot: 0,
             snapshot_offset_bytes: 0,
             recent_active: false,
@@ -79,8 +91,8 @@ impl Progress {
     }
 
     fn pop_inflight(&mut self) {
-        if let Some((_, bytes)) = self.inflight.pop_front() {
-            self.inflight_bytes -= bytes;
+        if let Some(f) = self.inflight.pop_front() {
+            self.inflight_bytes -= f.bytes;
         }
     }
 
@@ -102,15 +114,23 @@ impl Progress {
         }
         self.state = ProgressState::Probe;
         self.probe_sent = false;
+        self.probe_carries = None;
         self.clear_inflight();
         self.next_index = self.next_index.max(self.match_index + 1);
     }
 
+    /// Streams from the match on; a probe still carrying entries past it stays in flight.
     pub fn become_replicate(&mut self) {
+        let carried = self.probe_carries.take();
         self.state = ProgressState::Replicate;
         self.probe_sent = false;
         self.clear_inflight();
         self.next_index = self.match_index + 1;
+        if let Some(f) = carried.filter(|f| f.last > self.match_index) {
+            self.next_index = f.last + 1;
+            self.inflight.push_back(f);
+            self.inflight_bytes = f.bytes;
+        }
     }
 
     /// Starts (or restarts, for a newer snapshot) sending the snapshot ending at `index`.
@@ -121,6 +141,7 @@ impl Progress {
         );
         self.state = ProgressState::Snapshot;
         self.probe_sent = false;
+        self.probe_carries = None;
         self.clear_inflight();
         self.pending_snapshot = index;
         self.snapshot_offset_bytes = 0;
@@ -143,11 +164,15 @@ impl Progress {
                 assert!(!self.is_paused(), "sent while paused");
                 assert!(last >= self.next_index, "sent entries must advance next");
                 self.next_index = last + 1;
-                self.inflight.push_back((last, bytes));
+                self.inflight.push_back(Inflight { last, bytes });
                 self.inflight_bytes += bytes;
             }
             (ProgressState::Replicate, None) => {}
-            (ProgressState::Probe | ProgressState::Snapshot, _) => self.probe_sent = true,
+            (ProgressState::Probe, last) => {
+                self.probe_sent = true;
+                self.probe_carries = last.map(|last| Inflight { last, bytes });
+            }
+            (ProgressState::Snapshot, _) => self.probe_sent = true,
         }
     }
 
@@ -159,7 +184,7 @@ impl Progress {
             self.probe_sent = false;
         }
         self.next_index = self.next_index.max(index + 1);
-        while self.inflight.front().is_some_and(|&(i, _)| i <= index) {
+        while self.inflight.front().is_some_and(|f| f.last <= index) {
             self.pop_inflight();
         }
         advanced
@@ -211,6 +236,24 @@ mod tests {
         assert!(!p.is_paused());
         p.become_replicate();
         assert_eq!(p.next_index, 8);
+    }
+
+    #[test]
+    fn an_older_ack_ending_the_probe_keeps_the_probe_in_flight() {
+        let mut p = Progress::new(4, 4, usize::MAX);
+        p.sent(Some(13), 100); // probe: entries 4..=13
+        assert!(p.maybe_update(3), "an acknowledgement of an earlier append");
+        p.become_replicate();
+        assert_eq!(p.next_index, 14, "4..=13 are on their way: not sent again");
+        assert_eq!((p.inflight_count(), p.inflight_bytes()), (1, 100));
+        assert!(p.maybe_update(13));
+        assert_eq!(p.inflight_count(), 0);
+        // The probe's own acknowledgement leaves nothing carried.
+        let mut q = Progress::new(4, 4, usize::MAX);
+        q.sent(Some(13), 100);
+        q.maybe_update(13);
+        q.become_replicate();
+        assert_eq!((q.next_index, q.inflight_count()), (14, 0));
     }
 
     #[test]
@@ -282,7 +325,7 @@ mod tests {
                 // The last append may overshoot the byte limit (one is always allowed when
                 // below it), but nothing more is sent once the limit is reached.
                 let append_bytes_max = 8 * entry_bytes;
-                let sum: usize = p.inflight.iter().map(|&(_, b)| b).sum();
+                let sum: usize = p.inflight.iter().map(|f| f.bytes).sum();
                 if p.inflight_count() > window || p.next_index <= p.match_index { return false; }
                 if sum != p.inflight_bytes || p.inflight_bytes >= bytes_max + append_bytes_max {
                     return false;

@@ -93,23 +93,20 @@ impl ReadQueue {
         self.pending.push_back(PendingRead { id, index, round });
     }
 
-    /// The leader committed an entry of its term at `index`: waiting reads get that index
-    /// and must be confirmed by `round`. Returns whether any were waiting.
-    pub fn on_own_term_commit(&mut self, index: Index, round: impl FnOnce() -> u64) -> bool {
-        let mut waiting = self
-            .pending
-            .iter_mut()
-            .filter(|r| r.index.is_none())
-            .peekable();
-        if waiting.peek().is_none() {
-            return false;
-        }
-        let round = round();
-        for r in waiting {
+    /// Whether some read still waits for the leader's first commit in its term.
+    pub fn has_unindexed(&self) -> bool {
+        self.pending.iter().any(|r| r.index.is_none())
+    }
+
+    /// The leader committed an entry of its term at `index` and started heartbeat round
+    /// `round` after that: waiting reads get the index and must be confirmed by that
+    /// round, which must be the newest (older acknowledgements prove nothing about them).
+    pub fn on_own_term_commit(&mut self, index: Index, round: u64) {
+        assert_eq!(round, self.last_round, "confirmed by a round started now");
+        for r in self.pending.iter_mut().filter(|r| r.index.is_none()) {
             r.index = Some(index);
             r.round = round;
         }
-        true
     }
 
     /// Releases, in arrival order, every read whose round a quorum acknowledged.
@@ -165,18 +162,14 @@ mod tests {
         let mut out = Vec::new();
         q.release(u64::MAX, &mut out);
         assert!(out.is_empty(), "no index yet: cannot release");
-        let mut rounds = 0;
-        assert!(q.on_own_term_commit(9, || {
-            rounds += 1;
-            q_round()
-        }));
-        assert_eq!(rounds, 1);
-        q.release(1, &mut out);
+        assert!(q.has_unindexed());
+        let round = q.new_round(3);
+        q.on_own_term_commit(9, round);
+        assert!(!q.has_unindexed());
+        q.release(round - 1, &mut out);
+        assert!(out.is_empty(), "an older round confirms nothing");
+        q.release(round, &mut out);
         assert_eq!(out, vec![ReadState { id: 7, index: 9 }]);
-    }
-
-    fn q_round() -> u64 {
-        1
     }
 
     #[test]
@@ -241,15 +234,15 @@ mod node_reads {
         /// get its index and a confirming round.
         pub(crate) fn on_commit_for_reads(&mut self) {
             let committed = self.log.committed();
-            if self.log.term(committed) != Some(self.term) {
+            if self.log.term(committed) != Some(self.term) || !self.reads.has_unindexed() {
                 return;
             }
-            let mut reads = std::mem::take(&mut self.reads);
-            let started = reads.on_own_term_commit(committed, || self.broadcast_heartbeat());
-            self.reads = reads;
-            if started {
-                self.release_reads();
-            }
+            // The round must come from this queue: one numbered elsewhere (an earlier
+            // version took the queue out first, so rounds restarted at 1) is already
+            // "acknowledged" by older heartbeats, and the read was served stale.
+            let round = self.broadcast_heartbeat();
+            self.reads.on_own_term_commit(committed, round);
+            self.release_reads();
         }
 
         /// Releases reads whose heartbeat round a quorum (counting this leader) acknowledged.

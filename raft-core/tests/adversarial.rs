@@ -408,3 +408,94 @@ fn the_largest_accepted_term_jump_leaves_the_cluster_live() {
     let leader = cluster_recovers(&mut net);
     assert!(net.node(leader).term() > jump);
 }
+
+/// Issue 11 item 12 (count_2b, seed 426074: 43 RPCs for 10 entries). Appends overtake
+/// each other on the way; a follower rejects one that arrives before its predecessor, and
+/// the leader falls back to probing with everything from the gap on. When the overtaken
+/// append's acknowledgement then ends the probe, the probe is still on its way with the
+/// rest: the leader must count it as in flight, not send those entries a third time.
+#[test]
+fn an_acknowledgement_ending_a_probe_does_not_resend_what_the_probe_carries() {
+    let mut net = Net::new(3);
+    net.elect(1);
+    net.step(1, Input::Propose { data: vec![1] }).unwrap();
+    let first = one(net.take(|x| x.to == 2));
+    net.step(1, Input::Propose { data: vec![2] }).unwrap();
+    let second = one(net.take(|x| x.to == 2));
+    net.deliver(|x| x.to != 2 && x.from != 2); // node 3 keeps up
+                                               // The second append overtakes the first: rejected, so the leader probes.
+    net.inject(second);
+    let rejection = one(net.take(|x| x.from == 2));
+    net.inject(rejection);
+    let probe = one(net.take(|x| x.to == 2));
+    assert!(
+        matches!(&probe.body, MessageBody::Append { entries, .. } if entries.len() == 2),
+        "the probe carries both entries: {probe:?}"
+    );
+    // The first append arrives; its acknowledgement ends the probe.
+    net.inject(first);
+    let ack = one(net.take(|x| x.from == 2));
+    net.inject(ack);
+    let resent = net.take(|x| {
+        x.to == 2 && matches!(&x.body, MessageBody::Append { entries, .. } if !entries.is_empty())
+    });
+    assert!(
+        resent.is_empty(),
+        "sent again what the probe carries: {resent:?}"
+    );
+    net.inject(probe);
+    net.deliver(|_| true);
+    let last = net.node(1).log().last_index();
+    for id in 1..=3 {
+        assert_eq!(net.node(id).log().committed(), last, "node {id}");
+    }
+}
+
+fn is_vote_traffic(m: &Message) -> bool {
+    matches!(
+        m.body,
+        MessageBody::PreVote { .. }
+            | MessageBody::PreVoteResponse { .. }
+            | MessageBody::Vote { .. }
+            | MessageBody::VoteResponse { .. }
+    )
+}
+
+/// Issue 11 item 15 (nemesis_lease_reads, seed 425719: a stale read). A read that arrives
+/// before the new leader's first commit in its term waits for that commit, then for a
+/// heartbeat round started after it. The round was numbered in a queue taken out of the
+/// node for the call, so it restarted at 1, and acknowledgements of older heartbeats
+/// confirmed the read at once: a deposed leader served it stale.
+#[test]
+fn a_read_waiting_for_the_first_commit_needs_a_fresh_round() {
+    let mut net = Net::new(3);
+    net.timeout(1);
+    net.deliver(is_vote_traffic); // the opening entry's appends are lost
+    assert_eq!(net.node(1).role(), Role::Leader);
+    // A heartbeat round is acknowledged by both followers; the appends their answers
+    // trigger are held.
+    let heartbeat = net.node(1).config().heartbeat_ticks;
+    net.tick(1, heartbeat);
+    for m in net.take(|x| matches!(x.body, MessageBody::Heartbeat { .. })) {
+        net.inject(m);
+    }
+    for m in net.take(|x| matches!(x.body, MessageBody::HeartbeatResponse { .. })) {
+        net.inject(m);
+    }
+    let append_to_2 = one(net.take(|x| x.to == 2 && matches!(x.body, MessageBody::Append { .. })));
+    net.queue.clear();
+    net.step(1, Input::Read { id: 1 }).unwrap();
+    // The opening entry commits on node 2's acknowledgement.
+    net.inject(append_to_2);
+    let ack = one(net.take(|x| x.from == 2));
+    net.inject(ack);
+    assert!(net.node(1).log().committed() > 0);
+    assert!(
+        net.reads.is_empty(),
+        "confirmed by acknowledgements older than the read: {:?}",
+        net.reads
+    );
+    // Only the round started after the commit confirms it.
+    net.deliver(|_| true);
+    assert_eq!(net.reads.len(), 1);
+}

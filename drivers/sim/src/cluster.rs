@@ -112,6 +112,8 @@ pub struct Cluster {
     /// Reads awaiting confirmation, by (slot, id), with the frontier when issued.
     reads_open: BTreeMap<(usize, u64), u64>,
     next_read_id: u64,
+    /// Ids of every confirmed read, in confirmation order.
+    reads_confirmed_ids: Vec<u64>,
 }
 
 impl Cluster {
@@ -154,6 +156,7 @@ impl Cluster {
             commit_frontier: 0,
             reads_open: BTreeMap::new(),
             next_read_id: 0,
+            reads_confirmed_ids: Vec::new(),
         };
         for slot in 0..cluster.cfg.nodes {
             cluster.start(slot);
@@ -299,6 +302,19 @@ impl Cluster {
         }
     }
 
+    /// The id the next read will get: reads issued from now on have ids at least this.
+    pub fn next_read_id(&self) -> u64 {
+        self.next_read_id + 1
+    }
+
+    /// How many reads with an id of at least `first_id` were confirmed.
+    pub fn reads_confirmed_from(&self, first_id: u64) -> u64 {
+        self.reads_confirmed_ids
+            .iter()
+            .filter(|&&id| id >= first_id)
+            .count() as u64
+    }
+
     /// Checks confirmed reads against the frontier at their issue, closes aborted ones.
     fn check_reads(&mut self, slot: usize, ready: &Ready) {
         for r in &ready.reads {
@@ -316,6 +332,7 @@ impl Cluster {
                 ));
             }
             self.counters.reads_confirmed += 1;
+            self.reads_confirmed_ids.push(r.id);
         }
         for id in &ready.reads_aborted {
             self.reads_open.remove(&(slot, *id));

@@ -2,8 +2,16 @@
 //!
 //! `SIM_SEEDS=N` runs seeds `SIM_SEED_BASE..SIM_SEED_BASE+N` (base 1); `SIM_SEED=S` runs
 //! exactly seed S. A failing seed prints itself and the one command that reruns it.
+//! Seeds that once failed are pinned by the test and run with every range.
+//!
+//! `SIM_SWEEP=1` is for sweeps over thousands of seeds (`scripts/sweep.sh`): a test does
+//! not stop at its first failing seed; it runs them all and prints one `sweep-result`
+//! line (seeds run, failures, seconds) and a `sweep-failure` line per failing seed (its
+//! panic message and rerun command), then fails if any seed did.
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::Once;
+use std::time::Instant;
 
 fn env_u64(name: &str) -> Option<u64> {
     let raw = std::env::var(name).ok()?;
@@ -67,7 +75,25 @@ pub fn run_seeds(test_target: &str, test_name: &str, default_count: u64, body: i
 
 /// `run_seeds` for a test in any package.
 pub fn run_test_seeds(test: TestId, default_count: u64, body: impl Fn(u64)) {
-    for seed in seeds(default_count) {
+    run_pinned_seeds(test, default_count, &[], body)
+}
+
+/// `run_test_seeds`, also running `pinned` (seeds that once failed) unless `SIM_SEED`
+/// names one seed.
+pub fn run_pinned_seeds(test: TestId, default_count: u64, pinned: &[u64], body: impl Fn(u64)) {
+    let mut all = seeds(default_count);
+    if env_u64("SIM_SEED").is_none() {
+        let extra: Vec<u64> = pinned
+            .iter()
+            .filter(|s| !all.contains(s))
+            .copied()
+            .collect();
+        all.extend(extra);
+    }
+    if std::env::var_os("SIM_SWEEP").is_some() {
+        return sweep(test, &all, body);
+    }
+    for seed in all {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| body(seed))) {
             eprintln!(
                 "\n{} FAILED with seed {seed}\nreproduce: {}\n",
@@ -79,10 +105,44 @@ pub fn run_test_seeds(test: TestId, default_count: u64, body: impl Fn(u64)) {
     }
 }
 
-/// Declares `#[test] fn $name()` running `$body(seed)` over the default seed count.
+/// Every seed, whatever fails; one summary line, one line per failure.
+fn sweep(test: TestId, seeds: &[u64], body: impl Fn(u64)) {
+    static QUIET: Once = Once::new();
+    // Thousands of failing seeds would each print a backtrace; the summary says enough.
+    QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+    let started = Instant::now();
+    let mut failed = 0u64;
+    for &seed in seeds {
+        let Err(panic) = catch_unwind(AssertUnwindSafe(|| body(seed))) else {
+            continue;
+        };
+        failed += 1;
+        let message = panic_message(&*panic);
+        let repro = test.repro_command(seed);
+        println!("sweep-failure\t{}\t{seed}\t{message}\t{repro}", test.name);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let (package, name, run) = (test.package, test.name, seeds.len());
+    println!("sweep-result\t{package}\t{name}\t{run}\t{failed}\t{secs:.3}");
+    assert_eq!(failed, 0, "{name}: {failed} of {run} seeds failed");
+}
+
+/// The first line of a panic's message, without tabs (it goes in a tab-separated line).
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    let first = text.lines().next().unwrap_or("");
+    first.replace('\t', " ").chars().take(200).collect()
+}
+
+/// Declares `#[test] fn $name()` running `$body(seed)` over the default seed count, and
+/// over the seeds listed after `pinned` (regressions) too.
 #[macro_export]
 macro_rules! seeded_test {
-    ($name:ident, $count:expr, $body:expr) => {
+    ($name:ident, $count:expr, pinned [$($seed:expr),*], $body:expr) => {
         #[test]
         fn $name() {
             let test = $crate::seeds::TestId {
@@ -90,7 +150,10 @@ macro_rules! seeded_test {
                 target: env!("CARGO_CRATE_NAME"),
                 name: stringify!($name),
             };
-            $crate::seeds::run_test_seeds(test, $count, $body);
+            $crate::seeds::run_pinned_seeds(test, $count, &[$($seed),*], $body);
         }
+    };
+    ($name:ident, $count:expr, $body:expr) => {
+        $crate::seeded_test!($name, $count, pinned [], $body);
     };
 }

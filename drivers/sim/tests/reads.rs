@@ -5,7 +5,7 @@ use raft_core::ReadMode;
 use raft_sim::reads::{read_mode_tweak, stale_leader};
 use raft_sim::seeded_test;
 
-seeded_test!(stale_leader_read_index, 20, |seed| {
+seeded_test!(stale_leader_read_index, 20, pinned [426107, 417019, 417689, 427525], |seed| {
     let (_, report) = stale_leader(seed, read_mode_tweak(ReadMode::Safe));
     assert_eq!(
         report.confirmed_after_partition, 0,

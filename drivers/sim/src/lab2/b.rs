@@ -323,6 +323,9 @@ fn count_agreements(c: &mut Cluster) -> Option<()> {
         return None;
     }
     let used = c.rpc_total() - total1;
+    if std::env::var_os("SIM_VERBOSE").is_some() {
+        eprintln!("count_2b: {used} RPCs for {iters} entries");
+    }
     assert!(
         used <= (iters + 1 + 3) * 3,
         "too many RPCs ({used}) for {iters} entries"
