@@ -43,12 +43,23 @@ pub enum Input {
 /// 1. Send [`Ready::messages`] at any time, even before step 2 finishes: they promise
 ///    nothing about local durable state (a leader's appends may travel while its own
 ///    write is in progress; pre-votes change no state).
-/// 2. Persist, in this order: [`Ready::snapshot`] (if any) in place of the stored one,
-///    then drop the stored entries it covers — every entry if `install_snapshot`, else
-///    those with index <= its index; then [`Ready::hard_state`] (if any); then
+/// 2. Persist, as if in this order: [`Ready::snapshot`] (if any) in place of the stored
+///    one, then drop the stored entries it covers — every entry if `install_snapshot`,
+///    else those with index <= its index; then [`Ready::hard_state`] (if any); then
 ///    [`Ready::entries`]: drop every stored entry with index >= `entries[0].index`, then
 ///    append. Make it durable (fsync). Writes must become durable in the order the
 ///    `Ready`s were produced.
+///
+///    **Each `Ready`'s write is atomic**: after a crash the disk holds all of it or none
+///    of it. A prefix is not a valid state: a hard state whose commit is past the stored
+///    entries, or a snapshot newer than the stored term, is refused by [`crate::Node::new`]
+///    (those are also what disk corruption looks like), and a leader's snapshot stored
+///    without dropping the log it replaces would leave entries that belong to no log. A
+///    driver makes the write atomic by appending one checksummed record per `Ready`
+///    (snapshot reference, hard state, entries) to a log and, on recovery, cutting off a
+///    torn last record (the simulator's disk does exactly this); a snapshot's bytes go to
+///    a file written, fsynced and renamed before the record naming it. A database write
+///    batch works as well.
 /// 3. Only then send [`Ready::messages_after_persist`] (votes, acknowledgements: they
 ///    promise that the state in step 2 survives a crash).
 /// 4. If `install_snapshot`, replace the state machine's state with [`Ready::snapshot`].

@@ -499,3 +499,56 @@ fn a_read_waiting_for_the_first_commit_needs_a_fresh_round() {
     net.deliver(|_| true);
     assert_eq!(net.reads.len(), 1);
 }
+
+/// Issue 11 item 8. The driver contract makes each `Ready`'s write atomic because its
+/// prefixes are not valid states: a follower that appends entries and learns their
+/// commit in one step hands a hard state whose commit is past what it held before; a
+/// snapshot from a leader of a newer term comes with that term's hard state. A crash
+/// between the two halves leaves what `Node::new` must refuse (it cannot tell a torn write
+/// from corruption).
+#[test]
+fn prefixes_of_one_write_are_refused_so_writes_must_be_atomic() {
+    let mut net = Net::new(3);
+    net.elect(1);
+    // Node 2 gets an entry that node 1 and 3 already committed, with that commit.
+    let (term, last) = (net.node(2).term(), net.node(2).log().last_index());
+    let body = MessageBody::Append {
+        prev_index: last,
+        prev_term: term,
+        entries: vec![entry(term, last + 1)],
+        commit: last + 1,
+    };
+    let ready = net
+        .node(2)
+        .step(Input::Message(msg(1, 2, term, body)))
+        .unwrap();
+    let (hs, entries) = (ready.hard_state, ready.entries);
+    assert!(hs.is_some() && !entries.is_empty(), "one write, two halves");
+    // Only the hard state reached the disk.
+    let mut torn = net.node(2).hard_state();
+    torn.commit = entries.last().unwrap().index;
+    let before: Vec<Entry> = net.node(2).log().entries(1, entries[0].index - 1).to_vec();
+    let state = RestoredState {
+        hard_state: torn,
+        snapshot: None,
+        entries: before,
+    };
+    let cfg = Config::new(2, vec![1, 2, 3]);
+    assert!(matches!(
+        Node::new(cfg.clone(), state),
+        Err(RestoreError::CommitBeyondLog { .. })
+    ));
+    // A leader's snapshot of term 3 stored, its hard state not.
+    let state = RestoredState {
+        hard_state: HardState {
+            term: 2,
+            vote: None,
+            commit: 0,
+        },
+        ..restored(3, Some((9, 3)), vec![])
+    };
+    assert!(matches!(
+        Node::new(cfg, state),
+        Err(RestoreError::SnapshotBeyondHardState { .. })
+    ));
+}

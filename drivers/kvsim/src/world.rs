@@ -187,7 +187,7 @@ impl KvWorld {
         );
         let incarnation = self.slots[slot].incarnation;
         let cfg = self.server_config(slot, incarnation);
-        let restored = self.slots[slot].disk.durable.clone();
+        let restored = self.slots[slot].disk.recover();
         let server = match Server::new(cfg, restored) {
             Ok(s) => s,
             Err(e) => self.fail(&format!(

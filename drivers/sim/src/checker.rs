@@ -116,6 +116,9 @@ pub struct Checker {
     written: HashMap<(Index, Term), (u64, Term)>,
     /// Every index known committed, with the term and digest of its entry.
     committed: BTreeMap<Index, (Term, u64)>,
+    /// The term in which each index was first seen committed: the term of the leader
+    /// that committed it (every other node learns commit from a leader at least as new).
+    committed_in: BTreeMap<Index, Term>,
     views: BTreeMap<NodeId, NodeView>,
 }
 
@@ -124,6 +127,26 @@ pub fn digest_entry(e: &Entry) -> u64 {
     h.write(&[e.kind as u8]);
     h.write(&e.data);
     h.finish()
+}
+
+/// Leader completeness (Raft §5.4): a leader of `term` holds every entry committed in an
+/// earlier term. An entry committed in `term` or later may be missing: a node can win an
+/// old term after a newer leader committed (a restarted voter still at that term gives
+/// the last vote), and it never commits there, since the newer term's leaders hold a
+/// quorum of logs ahead of it. Returns the first committed index past `compacted` that
+/// `held` (the leader's term at an index) lacks.
+fn first_missing(
+    committed: &BTreeMap<Index, (Term, u64)>,
+    committed_in: &BTreeMap<Index, Term>,
+    term: Term,
+    compacted: Index,
+    held: impl Fn(Index) -> Option<Term>,
+) -> Option<Index> {
+    committed
+        .range(compacted + 1..)
+        .filter(|(index, _)| committed_in.get(index).is_some_and(|&t| t < term))
+        .find(|(&index, &(t, _))| held(index) != Some(t))
+        .map(|(&index, _)| index)
 }
 
 impl Checker {
@@ -200,6 +223,7 @@ impl Checker {
             });
         }
         for e in node.log().entries(view.commit + 1, commit) {
+            self.committed_in.entry(e.index).or_insert(node.term());
             let d = digest_entry(e);
             let known = *self.committed.entry(e.index).or_insert((e.term, d));
             if known != (e.term, d) {
@@ -231,17 +255,21 @@ impl Checker {
                 missing: snapshot.index,
             });
         }
-        let compacted = snapshot.index;
-        for (&index, &(t, _)) in self.committed.range(compacted + 1..) {
-            if node.log().term(index) != Some(t) {
-                return Err(Violation::LeaderCompleteness {
-                    leader: id,
-                    term,
-                    missing: index,
-                });
-            }
+        let held = |index| node.log().term(index);
+        match first_missing(
+            &self.committed,
+            &self.committed_in,
+            term,
+            snapshot.index,
+            held,
+        ) {
+            Some(missing) => Err(Violation::LeaderCompleteness {
+                leader: id,
+                term,
+                missing,
+            }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The driver replaced `id`'s state machine with a snapshot holding `entries` (every
@@ -293,5 +321,36 @@ impl Checker {
 
     pub fn committed_count(&self) -> usize {
         self.committed.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Indexes 1..=3 committed with entry terms [1, 1, 3], in terms [1, 2, 3].
+    fn committed() -> (BTreeMap<Index, (Term, u64)>, BTreeMap<Index, Term>) {
+        let entries = BTreeMap::from([(1, (1, 0)), (2, (1, 0)), (3, (3, 0))]);
+        let in_term = BTreeMap::from([(1, 1), (2, 2), (3, 3)]);
+        (entries, in_term)
+    }
+
+    #[test]
+    fn leader_completeness_covers_earlier_terms_only() {
+        let (entries, in_term) = committed();
+        let log = |terms: &'static [Term]| move |i: Index| terms.get(i as usize - 1).copied();
+        // (leader term, its log's terms, compacted prefix, expected first missing)
+        let cases: [(Term, &'static [Term], Index, Option<Index>); 6] = [
+            (4, &[1, 1, 3], 0, None),
+            (4, &[1, 1], 0, Some(3)),
+            (4, &[1, 2, 3], 0, Some(2)),
+            (2, &[1], 0, None), // 2 and 3 were committed in terms 2 and 3: not required
+            (3, &[1, 1], 0, None), // 3 was committed in term 3 itself
+            (3, &[], 2, None),  // compacted into a snapshot (checked separately)
+        ];
+        for (term, terms, compacted, want) in cases {
+            let got = first_missing(&entries, &in_term, term, compacted, log(terms));
+            assert_eq!(got, want, "leader of term {term} holding {terms:?}");
+        }
     }
 }

@@ -65,6 +65,8 @@ pub struct Counters {
     pub steps: u64,
     pub crashes: u64,
     pub writes_lost: u64,
+    /// Restarts whose disk recovery cut off a write torn by the crash.
+    pub torn_writes_repaired: u64,
     /// Largest single message, in encoded bytes.
     pub message_bytes_max: u64,
     pub snapshots_taken: u64,
@@ -228,7 +230,10 @@ impl Cluster {
         if let Some(tweak) = &self.tweak {
             tweak(&mut cfg);
         }
-        let restored = self.slots[slot].disk.durable.clone();
+        let torn_before = self.slots[slot].disk.torn_bytes_repaired;
+        let restored = self.slots[slot].disk.recover();
+        let torn = self.slots[slot].disk.torn_bytes_repaired > torn_before;
+        self.counters.torn_writes_repaired += u64::from(torn);
         if let Some(snapshot) = &restored.snapshot {
             self.install_app_snapshot(slot, &snapshot.data);
         }

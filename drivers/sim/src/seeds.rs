@@ -2,7 +2,8 @@
 //!
 //! `SIM_SEEDS=N` runs seeds `SIM_SEED_BASE..SIM_SEED_BASE+N` (base 1); `SIM_SEED=S` runs
 //! exactly seed S. A failing seed prints itself and the one command that reruns it.
-//! Seeds that once failed are pinned by the test and run with every range.
+//! Seeds that once failed are pinned by the test and run with every range (not in sweeps,
+//! which count exactly the range).
 //!
 //! `SIM_SWEEP=1` is for sweeps over thousands of seeds (`scripts/sweep.sh`): a test does
 //! not stop at its first failing seed; it runs them all and prints one `sweep-result`
@@ -82,7 +83,8 @@ pub fn run_test_seeds(test: TestId, default_count: u64, body: impl Fn(u64)) {
 /// names one seed.
 pub fn run_pinned_seeds(test: TestId, default_count: u64, pinned: &[u64], body: impl Fn(u64)) {
     let mut all = seeds(default_count);
-    if env_u64("SIM_SEED").is_none() {
+    let sweeping = std::env::var_os("SIM_SWEEP").is_some();
+    if env_u64("SIM_SEED").is_none() && !sweeping {
         let extra: Vec<u64> = pinned
             .iter()
             .filter(|s| !all.contains(s))
@@ -90,7 +92,7 @@ pub fn run_pinned_seeds(test: TestId, default_count: u64, pinned: &[u64], body: 
             .collect();
         all.extend(extra);
     }
-    if std::env::var_os("SIM_SWEEP").is_some() {
+    if sweeping {
         return sweep(test, &all, body);
     }
     for seed in all {

@@ -41,11 +41,12 @@ fn run(test: &str, cfg: NemesisConfig, mode: ReadMode, pinned: &[u64]) {
         t.reads_confirmed += k.reads_confirmed;
         t.reads_aborted += k.reads_aborted;
         t.membership_changes_proposed += k.membership_changes_proposed;
+        t.torn_writes_repaired += k.torn_writes_repaired;
     });
     let t = totals.into_inner();
     eprintln!(
-        "{test}: snapshots installed {}, reads confirmed {}, reads aborted {}, membership changes {}",
-        t.snapshots_installed, t.reads_confirmed, t.reads_aborted, t.membership_changes_proposed
+        "{test}: snapshots installed {}, reads confirmed {}, reads aborted {}, membership changes {}, torn writes repaired {}",
+        t.snapshots_installed, t.reads_confirmed, t.reads_aborted, t.membership_changes_proposed, t.torn_writes_repaired
     );
     if seeds(20).len() >= 10 {
         assert!(
@@ -55,6 +56,10 @@ fn run(test: &str, cfg: NemesisConfig, mode: ReadMode, pinned: &[u64]) {
         assert!(
             t.membership_changes_proposed > 0,
             "the nemesis never changed the membership"
+        );
+        assert!(
+            t.torn_writes_repaired > 0,
+            "no crash ever tore a write in progress"
         );
     }
 }
