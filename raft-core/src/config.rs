@@ -64,6 +64,10 @@ pub enum InjectedBug {
     /// Confirm every read at once from the leader's commit index, without a quorum round
     /// or a lease: a deposed leader serves stale reads.
     LocalReads,
+    /// The lease a follower grants ends as soon as something clears its idea of the
+    /// leader (a higher-term rejection, for one), as it did before issue 11: a stale
+    /// lease read after a delayed higher-term response.
+    LeaseFollowsLeader,
 }
 
 /// Election timeouts are drawn below `2 * election_ticks`, which must fit a `u32`.

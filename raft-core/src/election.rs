@@ -136,7 +136,10 @@ impl Node {
         last_term: Term,
     ) {
         let transfer = matches!(m.body, MessageBody::Vote { transfer: true, .. });
-        let refused_in_lease = self.vote != Some(m.from) && !transfer && self.in_lease();
+        let refused_in_lease = self.vote != Some(m.from)
+            && !transfer
+            && self.in_lease()
+            && !self.injected_lease_follows_leader();
         self.stats.dropped_in_lease += u64::from(refused_in_lease);
         let can_vote = self.vote == Some(m.from)
             || (self.vote.is_none() && self.leader.is_none() && !refused_in_lease)

@@ -385,11 +385,27 @@ impl Node {
         if !self.cfg.check_quorum {
             return false;
         }
+        if self.injected_lease_follows_leader() {
+            let booting = self.leader_contact_tick == Some(0);
+            return (self.leader.is_some() || booting)
+                && self.election_elapsed < self.cfg.election_ticks;
+        }
         let election_ticks = u64::from(self.cfg.election_ticks);
         self.role == Role::Leader
             || self
                 .leader_contact_tick
                 .is_some_and(|at| self.ticks - at < election_ticks)
+    }
+
+    #[cfg(feature = "bug-injection")]
+    pub(crate) fn injected_lease_follows_leader(&self) -> bool {
+        self.cfg
+            .has_bug(crate::config::InjectedBug::LeaseFollowsLeader)
+    }
+
+    #[cfg(not(feature = "bug-injection"))]
+    pub(crate) fn injected_lease_follows_leader(&self) -> bool {
+        false
     }
 
     /// Leader traffic of this node's term arrived: the lease it grants starts now.

@@ -160,3 +160,23 @@ fn local_reads_are_caught_as_stale_by_the_read_check() {
         stale_leader(seed, Box::new(|_| {}));
     }
 }
+
+#[test]
+fn a_lease_ended_by_a_higher_term_response_is_caught_as_stale() {
+    use raft_core::ReadMode;
+    use raft_sim::reads::lease_churn;
+    let lease = |bug: Option<InjectedBug>| -> Box<dyn Fn(&mut Config)> {
+        Box::new(move |c| {
+            c.read_mode = ReadMode::Lease;
+            c.bug = bug;
+        })
+    };
+    let bug = Some(InjectedBug::LeaseFollowsLeader);
+    let caught = first_catching_seed(200, "stale read", |s| drop(lease_churn(s, lease(bug))));
+    assert!(
+        caught.is_some(),
+        "a lease that ends with the follower's idea of the leader went unnoticed for 200 seeds"
+    );
+    let clean = first_catching_seed(20, "", |s| drop(lease_churn(s, lease(None))));
+    assert_eq!(clean, None, "the lease churn fails without the bug");
+}
