@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use lincheck::{
-    check_with_stats, html, parse_jepsen_file, parse_kv_file, CheckResult, KvModel, Model,
-    Operation, RegisterModel, Verdict,
+    check_with_limits, html, parse_jepsen_file, parse_kv_file, CheckResult, KvModel, Limit, Limits,
+    Model, Operation, RegisterModel, Verdict,
 };
 
 /// Exit codes; 0–2 are the verdict, so scripts can branch on them.
@@ -17,6 +17,10 @@ pub const EXIT_NOT_LINEARIZABLE: u8 = 1;
 pub const EXIT_UNKNOWN: u8 = 2;
 /// The input could not be read or understood (or the HTML could not be written).
 pub const EXIT_BAD_INPUT: u8 = 3;
+
+const DEFAULT_MEMO_MIB: u64 = (Limits::DEFAULT_MEMO_BYTES >> 20) as u64;
+/// Keeps the bound representable in bytes on every target.
+const MEMO_MIB_MAX: u64 = 1 << 30;
 
 #[derive(Args, Clone, Debug)]
 #[command(
@@ -34,6 +38,10 @@ pub struct CheckHistoryArgs {
     /// Give up with `unknown` after this many seconds.
     #[arg(long, default_value_t = 60)]
     pub budget_secs: u64,
+    /// Give up with `unknown` when the search's memo tables would outgrow this many MiB
+    /// (the history itself comes on top: about 200 bytes per operation).
+    #[arg(long, default_value_t = DEFAULT_MEMO_MIB, value_parser = clap::value_parser!(u64).range(1..=MEMO_MIB_MAX))]
+    pub memo_mib: u64,
     /// Also draw the history (and any violation) as a self-contained HTML page.
     #[arg(long, value_name = "OUT.html")]
     pub html: Option<PathBuf>,
@@ -70,7 +78,11 @@ fn decide<M: Model>(
     history: &[Operation<M::Input, M::Output>],
     args: &CheckHistoryArgs,
 ) -> u8 {
-    let result = check_with_stats(model, history, Duration::from_secs(args.budget_secs));
+    let limits = Limits {
+        time: Duration::from_secs(args.budget_secs),
+        memo_bytes: usize::try_from(args.memo_mib << 20).unwrap_or(usize::MAX),
+    };
+    let result = check_with_limits(model, history, limits);
     let code = match &result.verdict {
         Verdict::Linearizable => {
             println!("linearizable");
@@ -83,10 +95,16 @@ fn decide<M: Model>(
         }
         Verdict::Unknown => {
             println!("unknown");
-            eprintln!(
-                "raftkv: check-history: the budget of {} s ran out",
-                args.budget_secs
-            );
+            match result.limit_reached {
+                Some(Limit::Memory) => eprintln!(
+                    "raftkv: check-history: memory bound reached: the memo would outgrow {} MiB (--memo-mib)",
+                    args.memo_mib
+                ),
+                _ => eprintln!(
+                    "raftkv: check-history: the budget of {} s ran out",
+                    args.budget_secs
+                ),
+            }
             EXIT_UNKNOWN
         }
     };
@@ -102,7 +120,7 @@ fn decide<M: Model>(
 fn summary(result: &CheckResult) -> String {
     let s = &result.stats;
     format!(
-        "{} operations ({} unknown reads dropped) in {} partitions, {} decided; {} steps, {} states, {} configurations; {:.3} s",
+        "{} operations ({} unknown reads dropped) in {} partitions, {} decided; {} steps, {} states, {} configurations, {:.1} MiB of memo at most; {:.3} s",
         s.operations,
         s.dropped,
         s.partitions,
@@ -110,6 +128,7 @@ fn summary(result: &CheckResult) -> String {
         s.steps,
         s.states,
         s.configurations,
+        s.memo_bytes_peak as f64 / f64::from(1 << 20),
         s.elapsed.as_secs_f64()
     )
 }

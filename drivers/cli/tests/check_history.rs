@@ -109,3 +109,67 @@ fn html_picture_is_written() {
     let page = std::fs::read_to_string(&out).unwrap();
     assert!(page.contains("<h1>not linearizable</h1>") && page.contains("<svg"));
 }
+
+/// A 6.824 kv history of `n` puts by one client, each returning before the next starts.
+fn sequential_puts(n: usize) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    let mut out = std::io::BufWriter::new(file.as_file_mut());
+    for i in 0..n {
+        for kind in ["invoke", "ok"] {
+            writeln!(
+                out,
+                "{{:process 0, :type :{kind}, :f :put, :key \"0\", :value \"x 0 {i} y\"}}"
+            )
+            .expect("write history");
+        }
+    }
+    out.flush().expect("flush history");
+    drop(out);
+    file
+}
+
+/// Runs raftkv under `sh` with its address space limited to `limit_kib`, so that memory
+/// growth shows as an allocation failure rather than as a slow machine.
+fn raftkv_limited(limit_kib: u64, args: &[&str]) -> (Option<i32>, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {limit_kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_raftkv"))
+        .args(args)
+        .output()
+        .expect("run sh");
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (status.code(), text(stdout), text(stderr))
+}
+
+#[test]
+fn a_long_sequential_history_is_decided_in_little_memory() {
+    // 100k operations: the memo used to store a 100k-bit set per configuration (1.3 GB).
+    let file = sequential_puts(100_000);
+    let path = file.path().to_str().unwrap();
+    let (code, out, err) = raftkv_limited(512 << 10, &["check-history", path, "--model", "kv"]);
+    assert_eq!((code, out.as_str()), (Some(0), "linearizable\n"), "{err}");
+}
+
+#[test]
+fn reaching_the_memory_bound_exits_2_saying_so() {
+    // 14 overlapping writes and an impossible read: refuting it visits ~100k configurations.
+    let mut text = String::new();
+    for client in 0..14 {
+        text += &format!("INFO  jepsen.util - {client}\t:invoke\t:write\t{client}\n");
+    }
+    for client in 0..14 {
+        text += &format!("INFO  jepsen.util - {client}\t:ok\t:write\t{client}\n");
+    }
+    text += "INFO  jepsen.util - 99\t:invoke\t:read\tnil\nINFO  jepsen.util - 99\t:ok\t:read\t-1\n";
+    let file = history(&text);
+    let (code, out, err) = check(&file, &["--memo-mib", "1"]);
+    assert_eq!((code, out.as_str()), (2, "unknown\n"), "{err}");
+    assert!(err.contains("memory bound reached"), "{err}");
+    let (code, out, _) = check(&file, &["--memo-mib", "64"]);
+    assert_eq!((code, out.lines().next()), (1, Some("not linearizable")));
+}
