@@ -1,6 +1,7 @@
 //! `raftkv check-history FILE --model kv|register`: decide whether a recorded history is
 //! linearizable, with the `lincheck` crate.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,6 +11,20 @@ use lincheck::{
     check_with_limits, html, parse_jepsen_file, parse_kv_file, CheckResult, KvModel, Limit, Limits,
     Model, Operation, RegisterModel, Verdict,
 };
+
+/// `println!`/`eprintln!` without their panic: a closed or broken stdout or stderr must not
+/// turn the exit code, which carries the verdict, into a panic's 101. What cannot be
+/// written is lost either way.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 /// Exit codes; 0–2 are the verdict, so scripts can branch on them.
 pub const EXIT_LINEARIZABLE: u8 = 0;
@@ -65,7 +80,7 @@ pub fn run(args: &CheckHistoryArgs) -> ExitCode {
         }
     };
     let code = code.unwrap_or_else(|e| {
-        eprintln!("raftkv: check-history: {}: {e}", args.file.display());
+        err!("raftkv: check-history: {}: {e}", args.file.display());
         EXIT_BAD_INPUT
     });
     ExitCode::from(code)
@@ -85,22 +100,21 @@ fn decide<M: Model>(
     let result = check_with_limits(model, history, limits);
     let code = match &result.verdict {
         Verdict::Linearizable => {
-            println!("linearizable");
+            out!("linearizable\n");
             EXIT_LINEARIZABLE
         }
         Verdict::NotLinearizable(why) => {
-            println!("not linearizable");
-            print!("{why}");
+            out!("not linearizable\n{why}");
             EXIT_NOT_LINEARIZABLE
         }
         Verdict::Unknown => {
-            println!("unknown");
+            out!("unknown\n");
             match result.limit_reached {
-                Some(Limit::Memory) => eprintln!(
+                Some(Limit::Memory) => err!(
                     "raftkv: check-history: memory bound reached: the memo would outgrow {} MiB (--memo-mib)",
                     args.memo_mib
                 ),
-                _ => eprintln!(
+                _ => err!(
                     "raftkv: check-history: the budget of {} s ran out",
                     args.budget_secs
                 ),
@@ -108,7 +122,8 @@ fn decide<M: Model>(
             EXIT_UNKNOWN
         }
     };
-    eprintln!("{}", summary(&result));
+    let _ = std::io::stdout().flush();
+    err!("{}", summary(&result));
     match &args.html {
         Some(out) if !write_html(out, &html::render(model, history, &result.verdict)) => {
             EXIT_BAD_INPUT
@@ -137,11 +152,11 @@ fn summary(result: &CheckResult) -> String {
 fn write_html(out: &Path, page: &str) -> bool {
     match std::fs::write(out, page) {
         Ok(()) => {
-            eprintln!("wrote {}", out.display());
+            err!("wrote {}", out.display());
             true
         }
         Err(e) => {
-            eprintln!("raftkv: check-history: cannot write {}: {e}", out.display());
+            err!("raftkv: check-history: cannot write {}: {e}", out.display());
             false
         }
     }

@@ -173,3 +173,58 @@ fn reaching_the_memory_bound_exits_2_saying_so() {
     let (code, out, _) = check(&file, &["--memo-mib", "64"]);
     assert_eq!((code, out.lines().next()), (1, Some("not linearizable")));
 }
+#[test]
+fn errors_do_not_echo_long_tokens() {
+    let token = "z".repeat(200_000);
+    let text = format!(
+        "{{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}}\n\
+         {{:process 0, :type :ok, :f :get, :key \"1\", :value {token}}}\n"
+    );
+    let bad = history(&text);
+    let path = bad.path().to_str().unwrap();
+    let (code, _, err) = raftkv(&["check-history", path, "--model", "kv"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("line 2") && err.contains('…'), "{err}");
+    assert!(err.len() < 1000, "{} bytes of error message", err.len());
+
+    let jepsen = format!("INFO  jepsen.util - 0\t:invoke\t:write\t{token}\n");
+    let bad = history(&jepsen);
+    let (code, _, err) = check(&bad, &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.len() < 1000, "{} bytes of error message", err.len());
+}
+
+#[test]
+fn a_closed_stderr_does_not_change_the_exit_code() {
+    use std::os::fd::OwnedFd;
+    use std::os::unix::net::UnixStream;
+    use std::process::Stdio;
+
+    // A socket whose peer is gone: every write to it fails (EPIPE).
+    let (ours, theirs) = UnixStream::pair().expect("socket pair");
+    drop(ours);
+    let status = Command::new(env!("CARGO_BIN_EXE_raftkv"))
+        .args(["check-history", "/nonexistent/h.log", "--model", "kv"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(OwnedFd::from(theirs)))
+        .status()
+        .expect("run raftkv");
+    assert_eq!(status.code(), Some(3));
+
+    // The same for a verdict written to a closed stdout.
+    let (ours, theirs) = UnixStream::pair().expect("socket pair");
+    drop(ours);
+    let file = history(STALE_READ);
+    let status = Command::new(env!("CARGO_BIN_EXE_raftkv"))
+        .args([
+            "check-history",
+            file.path().to_str().unwrap(),
+            "--model",
+            "register",
+        ])
+        .stdout(Stdio::from(OwnedFd::from(theirs)))
+        .stderr(Stdio::null())
+        .status()
+        .expect("run raftkv");
+    assert_eq!(status.code(), Some(1));
+}
