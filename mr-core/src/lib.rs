@@ -28,5 +28,6 @@ pub use hash::{ihash, partition};
 pub use reduce::{reduce_pairs, run_sequential};
 pub use shuffle::{decode_bucket, encode_bucket, partition_pairs, DecodeError};
 pub use task::{
-    attempt_files, intermediate_name, output_name, Assignment, Attempt, AttemptId, TaskId,
+    attempt_files, intermediate_name, output_name, Assignment, AssignmentError, Attempt, AttemptId,
+    TaskId,
 };

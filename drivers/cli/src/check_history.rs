@@ -1,15 +1,30 @@
 //! `raftkv check-history FILE --model kv|register`: decide whether a recorded history is
 //! linearizable, with the `lincheck` crate.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use lincheck::{
-    check_with_stats, html, parse_jepsen_file, parse_kv_file, CheckResult, KvModel, Model,
-    Operation, RegisterModel, Verdict,
+    check_with_limits, html, parse_jepsen_file, parse_kv_file, CheckResult, KvModel, Limit, Limits,
+    Model, Operation, RegisterModel, Verdict,
 };
+
+/// `println!`/`eprintln!` without their panic: a closed or broken stdout or stderr must not
+/// turn the exit code, which carries the verdict, into a panic's 101. What cannot be
+/// written is lost either way.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 /// Exit codes; 0–2 are the verdict, so scripts can branch on them.
 pub const EXIT_LINEARIZABLE: u8 = 0;
@@ -17,6 +32,10 @@ pub const EXIT_NOT_LINEARIZABLE: u8 = 1;
 pub const EXIT_UNKNOWN: u8 = 2;
 /// The input could not be read or understood (or the HTML could not be written).
 pub const EXIT_BAD_INPUT: u8 = 3;
+
+const DEFAULT_MEMO_MIB: u64 = (Limits::DEFAULT_MEMO_BYTES >> 20) as u64;
+/// Keeps the bound representable in bytes on every target.
+const MEMO_MIB_MAX: u64 = 1 << 30;
 
 #[derive(Args, Clone, Debug)]
 #[command(
@@ -34,6 +53,10 @@ pub struct CheckHistoryArgs {
     /// Give up with `unknown` after this many seconds.
     #[arg(long, default_value_t = 60)]
     pub budget_secs: u64,
+    /// Give up with `unknown` when the search's memo tables would outgrow this many MiB
+    /// (the history itself comes on top: about 200 bytes per operation).
+    #[arg(long, default_value_t = DEFAULT_MEMO_MIB, value_parser = clap::value_parser!(u64).range(1..=MEMO_MIB_MAX))]
+    pub memo_mib: u64,
     /// Also draw the history (and any violation) as a self-contained HTML page.
     #[arg(long, value_name = "OUT.html")]
     pub html: Option<PathBuf>,
@@ -57,7 +80,7 @@ pub fn run(args: &CheckHistoryArgs) -> ExitCode {
         }
     };
     let code = code.unwrap_or_else(|e| {
-        eprintln!("raftkv: check-history: {}: {e}", args.file.display());
+        err!("raftkv: check-history: {}: {e}", args.file.display());
         EXIT_BAD_INPUT
     });
     ExitCode::from(code)
@@ -70,27 +93,37 @@ fn decide<M: Model>(
     history: &[Operation<M::Input, M::Output>],
     args: &CheckHistoryArgs,
 ) -> u8 {
-    let result = check_with_stats(model, history, Duration::from_secs(args.budget_secs));
+    let limits = Limits {
+        time: Duration::from_secs(args.budget_secs),
+        memo_bytes: usize::try_from(args.memo_mib << 20).unwrap_or(usize::MAX),
+    };
+    let result = check_with_limits(model, history, limits);
     let code = match &result.verdict {
         Verdict::Linearizable => {
-            println!("linearizable");
+            out!("linearizable\n");
             EXIT_LINEARIZABLE
         }
         Verdict::NotLinearizable(why) => {
-            println!("not linearizable");
-            print!("{why}");
+            out!("not linearizable\n{why}");
             EXIT_NOT_LINEARIZABLE
         }
         Verdict::Unknown => {
-            println!("unknown");
-            eprintln!(
-                "raftkv: check-history: the budget of {} s ran out",
-                args.budget_secs
-            );
+            out!("unknown\n");
+            match result.limit_reached {
+                Some(Limit::Memory) => err!(
+                    "raftkv: check-history: memory bound reached: the memo would outgrow {} MiB (--memo-mib)",
+                    args.memo_mib
+                ),
+                _ => err!(
+                    "raftkv: check-history: the budget of {} s ran out",
+                    args.budget_secs
+                ),
+            }
             EXIT_UNKNOWN
         }
     };
-    eprintln!("{}", summary(&result));
+    let _ = std::io::stdout().flush();
+    err!("{}", summary(&result));
     match &args.html {
         Some(out) if !write_html(out, &html::render(model, history, &result.verdict)) => {
             EXIT_BAD_INPUT
@@ -102,7 +135,7 @@ fn decide<M: Model>(
 fn summary(result: &CheckResult) -> String {
     let s = &result.stats;
     format!(
-        "{} operations ({} unknown reads dropped) in {} partitions, {} decided; {} steps, {} states, {} configurations; {:.3} s",
+        "{} operations ({} unknown reads dropped) in {} partitions, {} decided; {} steps, {} states, {} configurations, {:.1} MiB of memo at most; {:.3} s",
         s.operations,
         s.dropped,
         s.partitions,
@@ -110,6 +143,7 @@ fn summary(result: &CheckResult) -> String {
         s.steps,
         s.states,
         s.configurations,
+        s.memo_bytes_peak as f64 / f64::from(1 << 20),
         s.elapsed.as_secs_f64()
     )
 }
@@ -118,11 +152,11 @@ fn summary(result: &CheckResult) -> String {
 fn write_html(out: &Path, page: &str) -> bool {
     match std::fs::write(out, page) {
         Ok(()) => {
-            eprintln!("wrote {}", out.display());
+            err!("wrote {}", out.display());
             true
         }
         Err(e) => {
-            eprintln!("raftkv: check-history: cannot write {}: {e}", out.display());
+            err!("raftkv: check-history: cannot write {}: {e}", out.display());
             false
         }
     }

@@ -12,8 +12,41 @@ use crate::{Model, Operation};
 pub enum Verdict {
     Linearizable,
     NotLinearizable(Explanation),
-    /// The budget ran out before an answer was found.
+    /// A limit (time or memory, see [`CheckResult::limit_reached`]) was reached before an
+    /// answer was found.
     Unknown,
+}
+
+/// Bounds on one check. Reaching either answers [`Verdict::Unknown`], never a guess.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time.
+    pub time: Duration,
+    /// Bytes the memo tables (configurations and model states, summed over the partitions
+    /// being searched) may hold. The rest of a check's memory is proportional to the
+    /// history and does not grow during the search.
+    pub memo_bytes: usize,
+}
+
+impl Limits {
+    /// The memo bound of [`check`] and [`check_with_stats`].
+    pub const DEFAULT_MEMO_BYTES: usize = 2 << 30;
+
+    /// A time budget with the default memo bound.
+    pub fn time(budget: Duration) -> Self {
+        Limits {
+            time: budget,
+            memo_bytes: Self::DEFAULT_MEMO_BYTES,
+        }
+    }
+}
+
+/// Which limit ended a check without an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    Time,
+    /// The memo bound: a partition's memo would have outgrown it (or the allocator refused).
+    Memory,
 }
 
 /// What a check did, for reports and benchmarks.
@@ -30,6 +63,8 @@ pub struct Stats {
     pub steps: u64,
     pub states: usize,
     pub configurations: usize,
+    /// The most bytes the memo tables held at once.
+    pub memo_bytes_peak: usize,
     pub elapsed: Duration,
 }
 
@@ -37,11 +72,13 @@ pub struct Stats {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckResult {
     pub verdict: Verdict,
+    /// Why the verdict is [`Verdict::Unknown`]; `None` for any other verdict.
+    pub limit_reached: Option<Limit>,
     pub stats: Stats,
 }
 
 /// Decides whether `history` is linearizable with respect to `model`, within `budget` of
-/// wall-clock time. See [`check_with_stats`].
+/// wall-clock time and the default memo bound. See [`check_with_limits`].
 pub fn check<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
@@ -51,19 +88,33 @@ pub fn check<M: Model>(
 }
 
 /// Like [`check`], and also reports the work done.
+pub fn check_with_stats<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    budget: Duration,
+) -> CheckResult {
+    check_with_limits(model, history, Limits::time(budget))
+}
+
+/// Decides whether `history` is linearizable with respect to `model` within `limits`, and
+/// reports the work done.
 ///
 /// Partitions are searched in turns of a few thousand steps each, round-robin, and the
 /// first one to fail is reported: one hard partition does not hide a violation that an
 /// easy one shows quickly, and the outcome does not depend on thread scheduling. The
 /// history is linearizable only if every partition is. Panics if an operation's `ret` is
 /// before its `call` (a bug in whoever recorded the history).
-pub fn check_with_stats<M: Model>(
+///
+/// A partition that would take the memo past `limits.memo_bytes` is given up (its memory
+/// freed) while the others go on: a violation elsewhere is still reported, but the history
+/// can no longer be found linearizable.
+pub fn check_with_limits<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
-    budget: Duration,
+    limits: Limits,
 ) -> CheckResult {
     let started = Instant::now();
-    let budget = Budget::new(budget);
+    let budget = Budget::new(limits.time);
     for (i, op) in history.iter().enumerate() {
         assert!(
             op.ret.is_none_or(|r| r >= op.call),
@@ -95,9 +146,19 @@ pub fn check_with_stats<M: Model>(
             search,
         });
     }
-    let verdict = run_in_turns(model, history, &mut open, &budget, &mut stats);
+    let mut turns = Turns {
+        budget,
+        memo_bytes_max: limits.memo_bytes,
+        memo_bytes: open.iter().map(|p| p.search.memo_bytes()).sum(),
+        memory_reached: false,
+    };
+    let (verdict, limit_reached) = turns.run(model, history, &mut open, &mut stats);
     stats.elapsed = started.elapsed();
-    CheckResult { verdict, stats }
+    CheckResult {
+        verdict,
+        limit_reached,
+        stats,
+    }
 }
 
 /// Steps one partition's search may take before the next partition's turn.
@@ -110,55 +171,83 @@ struct Partition<'a, M: Model> {
     search: Search<'a, M>,
 }
 
-fn run_in_turns<M: Model>(
-    model: &M,
-    history: &[Operation<M::Input, M::Output>],
-    open: &mut Vec<Partition<'_, M>>,
-    budget: &Budget,
-    stats: &mut Stats,
-) -> Verdict {
-    let verdict = loop {
-        if open.is_empty() {
-            break Verdict::Linearizable;
-        }
-        if budget.expired() {
-            break Verdict::Unknown;
-        }
-        if let Some(failed) = one_turn_each(model, history, open, stats) {
-            break failed;
-        }
-    };
-    for p in open.iter() {
-        add_work(stats, p);
-    }
-    verdict
+/// The state shared by the turns of one check.
+struct Turns {
+    budget: Budget,
+    memo_bytes_max: usize,
+    /// Bytes the memo tables of the open partitions hold together.
+    memo_bytes: usize,
+    /// A partition was given up at the memory bound.
+    memory_reached: bool,
 }
 
-/// Gives every open partition one turn, removing those that are decided. Returns the
-/// verdict as soon as one partition is found not linearizable.
-fn one_turn_each<M: Model>(
-    model: &M,
-    history: &[Operation<M::Input, M::Output>],
-    open: &mut Vec<Partition<'_, M>>,
-    stats: &mut Stats,
-) -> Option<Verdict> {
-    let mut i = 0;
-    while i < open.len() {
-        let Some(outcome) = open[i].search.run(STEPS_PER_TURN) else {
-            i += 1;
-            continue;
+impl Turns {
+    fn run<M: Model>(
+        &mut self,
+        model: &M,
+        history: &[Operation<M::Input, M::Output>],
+        open: &mut Vec<Partition<'_, M>>,
+        stats: &mut Stats,
+    ) -> (Verdict, Option<Limit>) {
+        stats.memo_bytes_peak = self.memo_bytes;
+        let result = loop {
+            if open.is_empty() {
+                break match self.memory_reached {
+                    true => (Verdict::Unknown, Some(Limit::Memory)),
+                    false => (Verdict::Linearizable, None),
+                };
+            }
+            if self.budget.expired() {
+                break (Verdict::Unknown, Some(Limit::Time));
+            }
+            if let Some(failed) = self.one_turn_each(model, history, open, stats) {
+                break (failed, None);
+            }
         };
-        let p = open.remove(i);
-        add_work(stats, &p);
-        stats.partitions_decided += 1;
-        if let Outcome::NotLinearizable(prefix) = outcome {
-            let at = (p.number, stats.partitions);
-            return Some(Verdict::NotLinearizable(explain(
-                model, history, &p.kept, &prefix, at,
-            )));
+        for p in open.iter() {
+            add_work(stats, p);
         }
+        result
     }
-    None
+
+    /// Gives every open partition one turn, removing those that are decided or given up.
+    /// Returns the verdict as soon as one partition is found not linearizable.
+    fn one_turn_each<M: Model>(
+        &mut self,
+        model: &M,
+        history: &[Operation<M::Input, M::Output>],
+        open: &mut Vec<Partition<'_, M>>,
+        stats: &mut Stats,
+    ) -> Option<Verdict> {
+        let mut i = 0;
+        while i < open.len() {
+            let search = &mut open[i].search;
+            let before = search.memo_bytes();
+            debug_assert!(before <= self.memo_bytes);
+            let others = self.memo_bytes - before;
+            let outcome = search.run(STEPS_PER_TURN, self.memo_bytes_max.saturating_sub(others));
+            self.memo_bytes = others + search.memo_bytes();
+            stats.memo_bytes_peak = stats.memo_bytes_peak.max(self.memo_bytes);
+            let Some(outcome) = outcome else {
+                i += 1;
+                continue;
+            };
+            let p = open.remove(i);
+            add_work(stats, &p);
+            self.memo_bytes -= p.search.memo_bytes();
+            match outcome {
+                Outcome::Linearizable => stats.partitions_decided += 1,
+                Outcome::MemoryBoundReached => self.memory_reached = true,
+                Outcome::NotLinearizable(prefix) => {
+                    stats.partitions_decided += 1;
+                    let at = (p.number, stats.partitions);
+                    let why = explain(model, history, &p.kept, &prefix, at);
+                    return Some(Verdict::NotLinearizable(why));
+                }
+            }
+        }
+        None
+    }
 }
 
 fn add_work<M: Model>(stats: &mut Stats, p: &Partition<'_, M>) {

@@ -4,6 +4,7 @@
 //! Only what those files use: keyword keys; values that are nil, integers, keywords or
 //! strings (with `\"`, `\\`, `\n` and `\t` escapes). Commas are whitespace, as in EDN.
 
+use crate::error::shorten;
 use crate::LineError;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +29,10 @@ pub(crate) fn parse_map(line: &str) -> Result<Vec<(String, Value)>, LineError> {
             return Err(LineError::Syntax("a field name must be a :keyword".into()));
         };
         if chars.skip_space() {
-            return Err(LineError::Syntax(format!("field :{key} has no value")));
+            return Err(LineError::Syntax(format!(
+                "field :{} has no value",
+                shorten(&key)
+            )));
         }
         fields.push((key, chars.value()?));
     }
@@ -67,7 +71,7 @@ impl Reader<'_> {
             token
                 .parse()
                 .map(Value::Int)
-                .map_err(|_| LineError::Syntax(format!("unexpected token {token:?}")))
+                .map_err(|_| LineError::Syntax(format!("unexpected token {:?}", shorten(token))))
         }
     }
 

@@ -18,6 +18,8 @@ pub(crate) struct Entries {
     /// For a call entry, its return entry; for a return entry, its call entry.
     partner: Vec<u32>,
     is_call: Vec<bool>,
+    /// Per operation: how many call entries precede its own (its rank in call order).
+    call_rank: Vec<u32>,
 }
 
 /// Sort key of an entry: time, then calls before returns at the same time (so touching
@@ -55,14 +57,18 @@ impl Entries {
             op: vec![u32::MAX; n],
             partner: vec![u32::MAX; n],
             is_call: vec![false; n],
+            call_rank: vec![u32::MAX; intervals.len()],
         };
         let mut call_node = vec![u32::MAX; intervals.len()];
+        let mut calls = 0;
         for (pos, &(_, _, op, is_call)) in order.iter().enumerate() {
             let node = pos as u32 + 1;
             e.op[node as usize] = op;
             e.is_call[node as usize] = is_call;
             if is_call {
                 call_node[op as usize] = node;
+                e.call_rank[op as usize] = calls;
+                calls += 1;
             } else {
                 // The call sorts first (call <= ret is checked by the caller), so it is known.
                 let call = call_node[op as usize];
@@ -94,6 +100,11 @@ impl Entries {
 
     pub(crate) fn op(&self, node: u32) -> usize {
         self.op[node as usize] as usize
+    }
+
+    /// The operation's rank among the call entries, in list order.
+    pub(crate) fn call_rank(&self, op: usize) -> u32 {
+        self.call_rank[op]
     }
 
     /// Removes a call entry and its return entry from the list.
@@ -151,6 +162,8 @@ mod tests {
             (1, false),
         ];
         assert_eq!(walk(&e), expect);
+        let ranks: Vec<u32> = (0..3).map(|op| e.call_rank(op)).collect();
+        assert_eq!(ranks, vec![0, 2, 1]);
     }
 
     #[test]

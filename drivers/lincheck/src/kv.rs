@@ -139,6 +139,10 @@ impl Model for KvModel {
         }
     }
 
+    fn state_heap_bytes(&self, state: &Value) -> usize {
+        state.as_ref().map_or(0, String::capacity)
+    }
+
     fn is_read_only(&self, input: &KvInput) -> bool {
         matches!(input, KvInput::Get { .. })
     }

@@ -8,8 +8,9 @@
 //!
 //! How: Wing & Gong's backtracking search over a doubly-linked list of call and return
 //! entries, with Lowe's improvements (entries lifted out of the list as operations are
-//! linearized, and memoisation of each configuration — the set of linearized operations as
-//! a bitset plus the model state — so none is expanded twice). Models may split a history
+//! linearized, and memoisation of each configuration — the set of linearized operations,
+//! stored in space proportional to the history's concurrency rather than its length, plus
+//! the model state — so none is expanded twice). Models may split a history
 //! into independent partitions (the key/value model splits by key), each searched alone:
 //! the history is linearizable exactly when every partition is.
 //!
@@ -22,10 +23,10 @@
 //! What it is not: it does not record histories (the simulator or a test harness does), it
 //! does not check anything weaker or stronger than linearizability (no serializability, no
 //! sequential consistency), and the problem is NP-complete in general, so a check runs
-//! within a wall-clock budget and answers [`Verdict::Unknown`] when that runs out — never a
-//! guess. Times are opaque `u64`s; only their order matters.
+//! within a wall-clock budget and a memory bound ([`Limits`]) and answers
+//! [`Verdict::Unknown`] when either runs out — never a guess. Times are opaque `u64`s;
+//! only their order matters.
 
-mod bitset;
 mod budget;
 mod builder;
 mod check;
@@ -36,6 +37,7 @@ mod explain;
 mod file;
 pub mod html;
 mod kv;
+mod linearized;
 mod memo;
 mod model;
 mod operation;
@@ -45,7 +47,9 @@ mod prefix;
 mod register;
 mod search;
 
-pub use check::{check, check_with_stats, CheckResult, Stats, Verdict};
+pub use check::{
+    check, check_with_limits, check_with_stats, CheckResult, Limit, Limits, Stats, Verdict,
+};
 pub use error::{LineError, ParseError};
 pub use explain::{ExplainedOp, Explanation, StuckOp};
 pub use file::{MAX_FILE_BYTES, MAX_OPERATIONS};

@@ -50,6 +50,12 @@ pub trait Model {
         vec![(0..history.len()).collect()]
     }
 
+    /// Bytes a state owns outside itself (the buffer of a string ...), so that the memory
+    /// bound of a check counts them. The default, 0, suits states without heap data.
+    fn state_heap_bytes(&self, _state: &Self::State) -> usize {
+        0
+    }
+
     /// A short human-readable rendering of an operation, such as `get("k") -> "v"`.
     fn describe_operation(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
 

@@ -7,10 +7,13 @@
 //! linearized although it has returned, so nothing after this point may come next either:
 //! pop the last choice and try the entry after it instead. The history is linearizable
 //! when the list is empty; not linearizable when a return entry is met with nothing to pop.
+//!
+//! The memo tables grow within a byte bound the caller gives each turn; outgrowing it ends
+//! the search without an answer.
 
-use crate::bitset::Bitset;
 use crate::entries::Entries;
-use crate::memo::{StateId, StateTable, Visited};
+use crate::linearized::Linearized;
+use crate::memo::{MemoryFull, StateId, StateTable, Visited};
 use crate::prefix::BestPrefix;
 use crate::{Model, Operation};
 
@@ -19,6 +22,8 @@ pub(crate) enum Outcome {
     /// Carries the longest linearizable prefix found (positions in the partition's
     /// operations, in linearization order).
     NotLinearizable(Vec<usize>),
+    /// The memo tables would have outgrown the bytes allowed.
+    MemoryBoundReached,
 }
 
 /// Work done by one search so far.
@@ -32,6 +37,8 @@ pub(crate) struct Work {
 struct Frame {
     call: u32,
     state_before: StateId,
+    /// For undoing the insertion into the linearized set.
+    high_before: u32,
 }
 
 /// A resumable search over one partition, so that the caller can share time between
@@ -43,7 +50,9 @@ pub(crate) struct Search<'a, M: Model> {
     entries: Entries,
     states: StateTable<M::State>,
     visited: Visited,
-    linearized: Bitset,
+    linearized: Linearized,
+    /// Scratch space for the memo key of a configuration.
+    key: Vec<u64>,
     state: StateId,
     stack: Vec<Frame>,
     best: BestPrefix,
@@ -57,14 +66,20 @@ impl<'a, M: Model> Search<'a, M> {
     pub(crate) fn new(model: &'a M, ops: Vec<&'a Operation<M::Input, M::Output>>) -> Self {
         let intervals: Vec<_> = ops.iter().map(|op| (op.call, op.ret)).collect();
         let mut states = StateTable::new();
-        let state = states.intern(model.init());
-        let linearized = Bitset::new(ops.len());
+        let init = model.init();
+        let init_bytes = model.state_heap_bytes(&init);
+        // The first state is charged to no bound: a search without it cannot start.
+        let mut unbounded = usize::MAX;
+        let state = states
+            .intern(init, init_bytes, &mut unbounded)
+            .expect("an empty table has room for one state");
         Search {
             model,
             entries: Entries::new(&intervals),
             states,
-            visited: Visited::new(linearized.words().len()),
-            linearized,
+            visited: Visited::new(),
+            linearized: Linearized::new(),
+            key: Vec::new(),
             ops,
             state,
             stack: Vec::new(),
@@ -82,8 +97,14 @@ impl<'a, M: Model> Search<'a, M> {
         }
     }
 
-    /// Runs at most `steps_max` more steps; `None` if the answer is not known yet.
-    pub(crate) fn run(&mut self, steps_max: u64) -> Option<Outcome> {
+    /// Bytes held by the memo tables: what grows as the search goes on.
+    pub(crate) fn memo_bytes(&self) -> usize {
+        self.visited.bytes() + self.states.bytes()
+    }
+
+    /// Runs at most `steps_max` more steps, letting the memo tables grow to at most
+    /// `memo_bytes_max`; `None` if the answer is not known yet.
+    pub(crate) fn run(&mut self, steps_max: u64, memo_bytes_max: usize) -> Option<Outcome> {
         let mut node = match self.cursor {
             Some(node) => node,
             None => match self.entries.first() {
@@ -98,13 +119,18 @@ impl<'a, M: Model> Search<'a, M> {
                     Some(next) => node = next,
                     None => return Some(Outcome::NotLinearizable(self.best.take())),
                 }
-            } else if self.try_linearize(node) {
-                match self.entries.first() {
+                continue;
+            }
+            match self.try_linearize(node, memo_bytes_max) {
+                Ok(true) => match self.entries.first() {
                     Some(first) => node = first,
                     None => return Some(Outcome::Linearizable),
+                },
+                Ok(false) => node = self.entries.next(node),
+                Err(MemoryFull) => {
+                    self.cursor = Some(node);
+                    return Some(Outcome::MemoryBoundReached);
                 }
-            } else {
-                node = self.entries.next(node);
             }
         }
         self.cursor = Some(node);
@@ -112,8 +138,9 @@ impl<'a, M: Model> Search<'a, M> {
     }
 
     /// Linearizes the operation of `call` next if the model allows it and the resulting
-    /// configuration has not been expanded before.
-    fn try_linearize(&mut self, call: u32) -> bool {
+    /// configuration has not been expanded before. Fails, changing nothing, if recording
+    /// the configuration would take the memo past `memo_bytes_max`.
+    fn try_linearize(&mut self, call: u32, memo_bytes_max: usize) -> Result<bool, MemoryFull> {
         let i = self.entries.op(call);
         let op = self.ops[i];
         let before = self.states.get(self.state);
@@ -122,36 +149,41 @@ impl<'a, M: Model> Search<'a, M> {
                 op.output.is_some(),
                 "model contract: an operation with an unknown output is legal in every state"
             );
-            return false;
+            return Ok(false);
         };
+        let mut room = memo_bytes_max.saturating_sub(self.memo_bytes());
         // Reads leave the state as it was: skip hashing it again (states can be long).
         let after = if after == *before {
             self.state
         } else {
-            self.states.intern(after)
+            let heap_bytes = self.model.state_heap_bytes(&after);
+            self.states.intern(after, heap_bytes, &mut room)?
         };
-        self.linearized.set(i);
-        if !self.visited.insert(&self.linearized, after) {
-            self.linearized.clear(i);
-            return false;
+        let rank = self.entries.call_rank(i);
+        let high_before = self.linearized.insert(rank);
+        self.linearized.encode(&mut self.key);
+        let new = self.visited.insert(&self.key, after, room);
+        if new != Ok(true) {
+            self.linearized.remove(rank, high_before);
+            return new;
         }
         self.stack.push(Frame {
             call,
             state_before: self.state,
+            high_before,
         });
         self.state = after;
         self.entries.lift(call);
         self.best.pushed(&self.stack, |f| self.entries.op(f.call));
-        true
+        Ok(true)
     }
 
     /// Undoes the last choice; returns the entry to try instead, or `None` if no choice
     /// is left.
     fn backtrack(&mut self) -> Option<u32> {
         let frame = self.stack.pop()?;
-        let i = self.entries.op(frame.call);
-        debug_assert!(self.linearized.contains(i));
-        self.linearized.clear(i);
+        let rank = self.entries.call_rank(self.entries.op(frame.call));
+        self.linearized.remove(rank, frame.high_before);
         self.state = frame.state_before;
         self.entries.unlift(frame.call);
         self.best.popped(self.stack.len());

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use lincheck::{
-    check, KvInput, KvModel, KvOutput, Model, Operation, RegisterInput as RI, RegisterModel,
-    RegisterOutput as RO, Verdict,
+    check, check_with_limits, KvInput, KvModel, KvOutput, Limit, Limits, Model, Operation,
+    RegisterInput as RI, RegisterModel, RegisterOutput as RO, Verdict,
 };
 use quickcheck::{Arbitrary, Gen, QuickCheck};
 
@@ -333,6 +333,27 @@ fn kv_search_agrees_with_brute_force() {
     QuickCheck::new()
         .tests(3000)
         .quickcheck(prop as fn(_) -> bool);
+}
+
+/// A memory bound can only turn a verdict into `unknown`, never into the wrong answer.
+#[test]
+fn a_memory_bound_never_changes_a_verdict() {
+    fn prop(h: Small<RI, RO>, memo_bytes: u16) -> bool {
+        let expected = brute_force(&RegisterModel, &|_: &RI| String::new(), &h.0);
+        let limits = Limits {
+            time: BUDGET,
+            memo_bytes: usize::from(memo_bytes % 2048),
+        };
+        let result = check_with_limits(&RegisterModel, &h.0, limits);
+        match result.verdict {
+            Verdict::Linearizable => expected && result.limit_reached.is_none(),
+            Verdict::NotLinearizable(_) => !expected && result.limit_reached.is_none(),
+            Verdict::Unknown => result.limit_reached == Some(Limit::Memory),
+        }
+    }
+    QuickCheck::new()
+        .tests(3000)
+        .quickcheck(prop as fn(_, _) -> bool);
 }
 
 #[test]

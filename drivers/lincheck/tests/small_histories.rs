@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use lincheck::{
-    check, check_with_stats, KvInput, KvModel, KvOutput, Operation, RegisterInput as RI,
-    RegisterModel, RegisterOutput as RO, Verdict,
+    check, check_with_limits, check_with_stats, KvInput, KvModel, KvOutput, Limit, Limits,
+    Operation, RegisterInput as RI, RegisterModel, RegisterOutput as RO, Verdict,
 };
 
 const BUDGET: Duration = Duration::from_secs(10);
@@ -241,7 +241,92 @@ fn zero_budget_gives_unknown() {
     let h: Vec<_> = (0..50).map(|i| write(i, i as i64, 0, Some(100))).collect();
     let result = check_with_stats(&RegisterModel, &h, Duration::ZERO);
     assert_eq!(result.verdict, Verdict::Unknown);
+    assert_eq!(result.limit_reached, Some(Limit::Time));
     assert_eq!(result.stats.partitions_decided, 0);
+}
+
+/// `n` overlapping writes of distinct values, then a read of a value none wrote: refuting
+/// it visits every subset of the writes, about `n * 2^(n-1)` configurations.
+fn many_configurations(n: u64) -> Vec<Operation<RI, RO>> {
+    let mut h: Vec<_> = (0..n).map(|i| write(i, i as i64, 0, Some(100))).collect();
+    h.push(read(n, Some(-1), 101, 102));
+    h
+}
+
+fn memo_limited(memo_bytes: usize) -> Limits {
+    Limits {
+        time: BUDGET,
+        memo_bytes,
+    }
+}
+
+#[test]
+fn a_full_memo_gives_unknown() {
+    let h = many_configurations(12);
+    let roomy = check_with_limits(&RegisterModel, &h, memo_limited(64 << 20));
+    assert!(matches!(roomy.verdict, Verdict::NotLinearizable(_)));
+    assert!(roomy.stats.configurations > 12 << 10, "{:?}", roomy.stats);
+
+    let small = roomy.stats.memo_bytes_peak / 4;
+    let tight = check_with_limits(&RegisterModel, &h, memo_limited(small));
+    assert_eq!(tight.verdict, Verdict::Unknown);
+    assert_eq!(tight.limit_reached, Some(Limit::Memory));
+    assert!(tight.stats.memo_bytes_peak <= small, "{:?}", tight.stats);
+    assert_eq!(tight.stats.partitions_decided, 0);
+}
+
+#[test]
+fn a_partition_at_the_memory_bound_does_not_hide_a_violation_in_another() {
+    let put = |key: &str, v: usize| KvInput::Put {
+        key: key.into(),
+        value: v.to_string(),
+    };
+    let mut h: Vec<_> = (0..12)
+        .map(|i| kv(i, put("a", i as usize), KvOutput::Done, 0, 100))
+        .collect();
+    h.push(kv(20, get("a"), got(Some("none")), 101, 102));
+    let ok_b = [
+        kv(21, put("b", 1), KvOutput::Done, 0, 1),
+        kv(21, get("b"), got(Some("1")), 2, 3),
+    ];
+    let bad_b = [
+        kv(21, put("b", 1), KvOutput::Done, 0, 1),
+        kv(21, get("b"), got(Some("2")), 2, 3),
+    ];
+    let tight = memo_limited(4 << 10);
+
+    let result = check_with_limits(&KvModel::new(), &[&h[..], &bad_b].concat(), tight);
+    let Verdict::NotLinearizable(why) = result.verdict else {
+        panic!("expected the violation on b, got {:?}", result.verdict)
+    };
+    assert!(why.to_string().contains(r#"get("b") -> "2""#), "{why}");
+
+    let result = check_with_limits(&KvModel::new(), &[&h[..], &ok_b].concat(), tight);
+    assert_eq!(result.verdict, Verdict::Unknown);
+    assert_eq!(result.limit_reached, Some(Limit::Memory));
+    assert_eq!(result.stats.partitions_decided, 1);
+}
+
+/// With no concurrency there is one configuration per operation, and its memo key is one
+/// word: memory grows linearly (it used to be an N-bit set per configuration).
+#[test]
+fn a_sequential_history_needs_memory_linear_in_its_length() {
+    let n = 100_000;
+    let h: Vec<_> = (0..n)
+        .map(|i| {
+            let value = format!("x 0 {i} y");
+            let put = KvInput::Put {
+                key: "k".into(),
+                value,
+            };
+            kv(0, put, KvOutput::Done, 2 * i, 2 * i + 1)
+        })
+        .collect();
+    let result = check_with_stats(&KvModel::new(), &h, BUDGET);
+    assert_eq!(result.verdict, Verdict::Linearizable);
+    assert_eq!(result.stats.configurations, n as usize);
+    let per_op = result.stats.memo_bytes_peak / n as usize;
+    assert!(per_op < 200, "{per_op} bytes per operation");
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! files on a shared directory, streaming mode, and the pieces of the `mr` command.
 //!
 //! - [`server`]: the coordinator process (the pure `mr_core::Coordinator` behind a mutex, one
-//!   thread per worker connection, a ticker). It commits each task's files by renaming them.
+//!   thread per worker connection, a ticker). It commits each task's files by renaming them,
+//!   and closes connections that leave a request unsent too long or sit idle when the
+//!   connection limit is reached.
 //! - [`worker`]: ask, run, report, until told to exit or the coordinator is gone.
 //! - [`frame`] / [`protocol`]: length-prefixed postcard frames and the messages in them.
 //! - [`job`]: built-in apps by name, or an external mapper and reducer ([`streaming`]).
@@ -13,6 +15,7 @@
 //! by the user or by `mr run`, on one machine sharing one directory); and it does not make
 //! outputs durable against a machine crash (no fsync), only against process crashes.
 
+mod connections;
 pub mod exec;
 pub mod files;
 pub mod frame;

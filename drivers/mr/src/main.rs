@@ -121,6 +121,10 @@ struct JobArgs {
     /// Coordinator clock resolution.
     #[arg(long, default_value_t = 100)]
     tick_ms: u64,
+    /// A connection that leaves its next request unsent this long is closed (a worker
+    /// holding a task has --task-timeout-ms more).
+    #[arg(long, default_value_t = 10_000)]
+    idle_timeout_ms: u64,
     /// Input files, one map task each.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
@@ -132,6 +136,7 @@ impl JobArgs {
         options.n_reduce = self.n_reduce;
         options.task_timeout_ms = self.task_timeout_ms;
         options.tick_ms = self.tick_ms;
+        options.idle_timeout_ms = self.idle_timeout_ms;
         options
     }
 }

@@ -1,7 +1,9 @@
 //! The messages between workers and the coordinator. A worker holds one connection and
 //! sends one [`Request`] at a time; the coordinator answers each with one [`Reply`].
 
-use mr_core::{Assignment, Attempt};
+use std::path::Path;
+
+use mr_core::{Assignment, AssignmentError, Attempt, TaskId};
 use serde::{Deserialize, Serialize};
 
 use crate::job::AppSpec;
@@ -56,4 +58,42 @@ pub struct TaskSpec {
 pub struct InputFile {
     pub name: String,
     pub path: String,
+}
+
+/// Why a worker will not run a [`TaskSpec`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskSpecError {
+    #[error(transparent)]
+    Assignment(#[from] AssignmentError),
+    #[error("the work directory {0:?} is not an absolute path")]
+    WorkDir(String),
+    #[error("a map task without an input file")]
+    NoInput,
+    #[error("the input file {0:?} is not an absolute path")]
+    InputPath(String),
+}
+
+/// How much of a path an error message quotes.
+const QUOTED_CHARS_MAX: usize = 200;
+
+fn quoted(path: &str) -> String {
+    path.chars().take(QUOTED_CHARS_MAX).collect()
+}
+
+impl TaskSpec {
+    /// Checks what a worker relies on: the assignment is possible (see
+    /// [`Assignment::validate`]), paths are absolute, and a map task has its input.
+    pub fn validate(&self) -> Result<(), TaskSpecError> {
+        self.assignment.validate()?;
+        if !Path::new(&self.work_dir).is_absolute() {
+            return Err(TaskSpecError::WorkDir(quoted(&self.work_dir)));
+        }
+        if let TaskId::Map(_) = self.assignment.attempt.task {
+            let input = self.input.as_ref().ok_or(TaskSpecError::NoInput)?;
+            if !Path::new(&input.path).is_absolute() {
+                return Err(TaskSpecError::InputPath(quoted(&input.path)));
+            }
+        }
+        Ok(())
+    }
 }

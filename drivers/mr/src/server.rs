@@ -1,16 +1,18 @@
 //! The coordinator process: the pure [`Coordinator`] behind a mutex, a TCP listener with one
 //! thread per worker connection, and a ticker thread that turns wall time into ticks.
+//! Connections that leave a request unsent past a deadline, or sit idle when the
+//! connection limit is reached, are closed (see `connections.rs`).
 
 use std::io::BufReader;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use mr_core::{Config, ConfigError, Coordinator, Input, Output, Phase, Stats, StepError, TaskId};
 
+use crate::connections::{is_timeout, Admission, ConnectionId, Deadlined, Registry};
 use crate::files::{self, check_input, tmp_dir, FilesError};
 use crate::frame::{read_frame, write_frame, FrameError};
 use crate::job::{AppSpec, Job, JobError};
@@ -27,7 +29,13 @@ pub struct ServerOptions {
     pub task_timeout_ms: u64,
     /// What an idle worker is told to wait before asking again.
     pub wait_retry_ms: u32,
+    /// More connections than this evict the longest-idle one (or are refused if none is
+    /// idle).
     pub connections_max: usize,
+    /// A connection must deliver each request within this long of the previous reply (of
+    /// connecting, for the first), or it is closed. A worker holding a task has
+    /// `task_timeout_ms` more to report it.
+    pub idle_timeout_ms: u64,
 }
 
 impl ServerOptions {
@@ -42,6 +50,7 @@ impl ServerOptions {
             task_timeout_ms: 10_000,
             wait_retry_ms: 20,
             connections_max: 256,
+            idle_timeout_ms: 10_000,
         }
     }
 }
@@ -95,10 +104,14 @@ impl State {
 struct Shared {
     state: Mutex<State>,
     changed: Condvar,
-    connections: AtomicUsize,
+    connections: Registry,
     app: AppSpec,
     work_dir: PathBuf,
     wait_retry_ms: u32,
+    /// How long a connection may take to deliver its next request (see [`ServerOptions`]).
+    idle_timeout: Duration,
+    /// Added to `idle_timeout` while a connection's worker holds a task.
+    task_timeout: Duration,
 }
 
 /// A running coordinator. Dropping it leaves its threads serving until the process exits.
@@ -146,10 +159,12 @@ impl Server {
                 fatal: None,
             }),
             changed: Condvar::new(),
-            connections: AtomicUsize::new(0),
+            connections: Registry::default(),
             app: options.app,
             work_dir,
             wait_retry_ms: options.wait_retry_ms,
+            idle_timeout: Duration::from_millis(options.idle_timeout_ms.max(1)),
+            task_timeout: Duration::from_millis(options.task_timeout_ms),
         });
         let accepting = Arc::clone(&shared);
         let connections_max = options.connections_max;
@@ -193,7 +208,7 @@ impl Server {
                 .0;
         }
         let deadline = Instant::now() + grace;
-        while self.shared.connections.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        while self.shared.connections.len() > 0 && Instant::now() < deadline {
             state = self
                 .shared
                 .changed
@@ -322,36 +337,71 @@ impl Shared {
 
 fn accept_loop(shared: &Arc<Shared>, listener: &TcpListener, connections_max: usize) {
     for stream in listener.incoming() {
-        let Ok(mut stream) = stream else { continue };
-        if shared.connections.load(Ordering::SeqCst) >= connections_max {
-            let reason = format!("coordinator already serves {connections_max} workers");
-            let _ = write_frame(&mut stream, &Reply::Rejected { reason });
-            continue;
-        }
-        shared.connections.fetch_add(1, Ordering::SeqCst);
+        let mut stream = match stream {
+            Ok(stream) => stream,
+            Err(e) => {
+                // Out of file descriptors, say: wait for some to close instead of spinning.
+                eprintln!("mr coordinator: cannot accept a connection: {e}");
+                thread::sleep(ACCEPT_RETRY);
+                continue;
+            }
+        };
+        let id = match shared.connections.admit(&stream, connections_max) {
+            Ok(Admission::Admitted(id)) => id,
+            Ok(Admission::Full) => {
+                let reason = format!("coordinator already serves {connections_max} busy workers");
+                let _ = write_frame(&mut stream, &Reply::Rejected { reason });
+                continue;
+            }
+            Err(e) => {
+                eprintln!("mr coordinator: cannot accept a connection: {e}");
+                continue;
+            }
+        };
         let serving = Arc::clone(shared);
-        thread::spawn(move || {
-            if let Err(e) = serve(&serving, stream) {
+        let spawned = thread::Builder::new().spawn(move || {
+            if let Err(e) = serve(&serving, id, stream) {
                 eprintln!("mr coordinator: dropped a worker connection: {e}");
             }
-            serving.connections.fetch_sub(1, Ordering::SeqCst);
+            serving.connections.remove(id);
             serving.changed.notify_all();
         });
+        if let Err(e) = spawned {
+            eprintln!("mr coordinator: cannot serve a connection: {e}");
+            shared.connections.remove(id);
+        }
     }
 }
 
-fn serve(shared: &Shared, stream: TcpStream) -> Result<(), FrameError> {
+/// How long the accept loop pauses after the listener fails.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
+/// Answers the requests of one connection until it closes, misses a deadline or is evicted.
+fn serve(shared: &Shared, id: ConnectionId, stream: TcpStream) -> Result<(), FrameError> {
     stream.set_nodelay(true)?;
-    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut reader = BufReader::new(Deadlined {
+        stream: stream.try_clone()?,
+        deadline: Instant::now() + shared.idle_timeout,
+    });
     let mut writer = stream;
     loop {
         let request: Request = match read_frame(&mut reader) {
             Ok(request) => request,
             Err(FrameError::Closed) => return Ok(()),
+            // Silent or too slow: the deadline is the whole story, nothing to report.
+            Err(FrameError::Io(e)) if is_timeout(&e) => return Ok(()),
             Err(e) => return Err(e),
         };
+        shared.connections.set_idle(id, false);
         let reply = shared.handle(request);
+        let holds_task = matches!(reply, Reply::Task(_));
         write_frame(&mut writer, &reply)?;
+        let patience = match holds_task {
+            true => shared.idle_timeout + shared.task_timeout,
+            false => shared.idle_timeout,
+        };
+        reader.get_mut().deadline = Instant::now() + patience;
+        shared.connections.set_idle(id, !holds_task);
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::exec::execute;
 use crate::frame::{read_frame, write_frame, FrameError};
 use crate::job::{AppSpec, Job};
-use crate::protocol::{Outcome, Reply, Request};
+use crate::protocol::{Outcome, Reply, Request, TaskSpecError};
 
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -46,6 +46,9 @@ pub enum WorkerError {
     Rejected(String),
     #[error("unexpected reply from the coordinator: {0}")]
     Unexpected(String),
+    /// The coordinator sent a task that cannot be run as described.
+    #[error("invalid task from the coordinator: {0}")]
+    InvalidTask(#[from] TaskSpecError),
 }
 
 /// How a worker's run ended.
@@ -147,6 +150,8 @@ pub fn run_worker(options: &WorkerOptions) -> Result<WorkerSummary, WorkerError>
                 ))
             }
         };
+        // Checked before anything is sized by it (files per map task, inputs per reduce).
+        spec.validate()?;
         let outcome = match resolve_cached(&mut job, &spec.app) {
             Ok(resolved) => run_one(resolved, &spec),
             Err(reason) => Outcome::Failed { reason },
