@@ -4,14 +4,33 @@
 //! then confirms it still leads with a heartbeat round sent *after* the read arrived; once
 //! a quorum acknowledged that round, the read may be served as soon as the application
 //! has applied up to the noted index. A new leader first waits until an entry of its own
-//! term commits (its commit index may lag the true one until then).
+//! term commits (its commit index may lag the true one until then), then confirms with
+//! a round started after that commit.
 //!
-//! **Lease** (opt-in, needs CheckQuorum): followers that heard from the leader refuse to
-//! vote for `election_ticks` of their own clock. So once a quorum acknowledged a heartbeat
-//! the leader sent at tick `t`, no other leader can exist before `t + election_ticks` in
-//! follower time; allowing for clocks that run fast by up to `lease_clock_drift_ppm`, the
-//! leader serves reads locally until `lease_until_tick`. A node that restarts refuses
-//! votes for one election timeout too, since it forgot whom it heard from.
+//! **Lease** (opt-in, needs CheckQuorum): the leader serves reads locally, without a
+//! round, until `lease_until_tick`. Exactly what that relies on:
+//!
+//! 1. *The promise.* A node that accepted an append, heartbeat or snapshot chunk from the
+//!    leader of its term grants no vote, in any term, for `election_ticks` of its own
+//!    ticks after that (`Node::in_lease`, keyed on the tick that traffic arrived, never
+//!    on `leader`, which a higher-term rejection of an old pre-vote clears). The one
+//!    exception is a vote flagged as a leadership transfer: only a `TimeoutNow` from the
+//!    leader starts such a campaign, every other campaign clears the flag, and a leader
+//!    that sent `TimeoutNow` serves no more lease reads in its term. A restarted node
+//!    refuses votes for `election_ticks` after booting, since it forgot whom it heard.
+//! 2. *Quorum intersection.* Any election needs a vote from every quorum of the
+//!    configuration (both halves of a joint one), so from some node that acknowledged
+//!    the round; consecutive configurations share quorums.
+//! 3. *Clocks.* Once a quorum (counting the leader) acknowledged a heartbeat round the
+//!    leader sent at its tick `t`, no other leader exists before `t + election_ticks` of
+//!    any acknowledging node's clock. No node's ticks may run faster than the leader's
+//!    by more than `lease_clock_drift_ppm`; the lease is shortened by that factor and by
+//!    two ticks for tick phase (`lease_ticks`). Faster drift voids the guarantee.
+//! 4. *Fresh acknowledgements.* A round counts only if it was sent after the read's
+//!    conditions held; rounds are numbered by this queue alone and only grow.
+//!
+//! The simulator checks (1) on every step (its lease watch) and every confirmed read
+//! against all earlier commits.
 //!
 //! Heartbeat rounds carry a sequence number; the leader keeps the send tick of recent
 //! rounds (bounded) to date acknowledgements.

@@ -12,6 +12,7 @@ use raft_core::{Config, Entry, Input, Membership, Message, Node, NodeId, Ready, 
 use crate::checker::{Checker, Violation};
 use crate::digest::Fnv;
 use crate::disk::{Disk, PendingWrite};
+use crate::lease_watch::{LeaseWatch, Seen};
 use crate::net::{NetConfig, Network, MS};
 use crate::queue::EventQueue;
 
@@ -116,6 +117,7 @@ pub struct Cluster {
     next_read_id: u64,
     /// Ids of every confirmed read, in confirmation order.
     reads_confirmed_ids: Vec<u64>,
+    lease_watch: LeaseWatch,
 }
 
 impl Cluster {
@@ -159,6 +161,7 @@ impl Cluster {
             reads_open: BTreeMap::new(),
             next_read_id: 0,
             reads_confirmed_ids: Vec::new(),
+            lease_watch: LeaseWatch::default(),
         };
         for slot in 0..cluster.cfg.nodes {
             cluster.start(slot);
@@ -245,6 +248,7 @@ impl Cluster {
             )),
         };
         self.checker.on_restart(&node);
+        self.lease_watch.on_start(slot);
         let restored_app = self.slots[slot]
             .applied
             .len()
@@ -407,8 +411,13 @@ impl Cluster {
             .node
             .as_mut()
             .expect("only live nodes are stepped");
+        let seen = Seen::of(node, &input);
         let ready = node.step(input)?;
         let proposed = ready.proposed;
+        let watched = self.lease_watch.after_step(slot, node, seen, &ready);
+        if let Err(broken) = watched {
+            self.fail(&broken);
+        }
         self.handle_ready(slot, ready);
         Ok(proposed)
     }

@@ -18,7 +18,8 @@ use crate::digest::Fnv;
 
 /// Record header: payload length (u32) and its FNV-1a digest (u64), little-endian.
 const HEADER_BYTES: usize = 12;
-/// The record log is rewritten as one checkpoint record once it grows past this.
+/// The record log is rewritten as one checkpoint record once it grows past this, or past
+/// twice the last checkpoint (so rewriting costs amortized constant time per byte).
 const LOG_BYTES_MAX: usize = 8 << 20;
 
 /// One record of the log, as written (borrowing) ...
@@ -73,6 +74,8 @@ pub struct Disk {
     pub pending: VecDeque<PendingWrite>,
     /// The completed writes as framed records (and any torn tail a crash left).
     log: Vec<u8>,
+    /// Size of the checkpoint the log starts with.
+    checkpoint_bytes: usize,
     crashes: u64,
     /// Bytes of torn records recovery has cut off.
     pub torn_bytes_repaired: u64,
@@ -97,9 +100,11 @@ impl Disk {
             w.hard_state,
             &w.entries,
         );
-        if snapshot.is_some() || self.log.len() > LOG_BYTES_MAX {
+        let log_max = LOG_BYTES_MAX.max(2 * self.checkpoint_bytes);
+        if snapshot.is_some() || self.log.len() > log_max {
             // Compaction: one checkpoint replaces the records it sums up.
             self.log = frame(&RecordRef::Checkpoint(&self.durable));
+            self.checkpoint_bytes = self.log.len();
         }
         Some(w)
     }

@@ -5,7 +5,8 @@
 //! delays, duplicates and reorders messages and cuts links one way or both; the disk model
 //! ([`disk`]) keeps writes pending until synced, so a crash loses exactly the unsynced
 //! ones. After every step of every node the [`checker`] verifies Raft's safety
-//! properties; a violation fails the run with its seed.
+//! properties, and the lease watch the promise lease reads rest on (no vote within an
+//! election timeout of accepting leader traffic); a violation fails the run with its seed.
 //!
 //! What this crate is **not**: a real runtime. No sockets, files, threads or wall clocks.
 //!
@@ -21,6 +22,7 @@ pub mod digest;
 pub mod disk;
 pub mod harness;
 pub mod lab2;
+mod lease_watch;
 pub mod membership;
 pub mod nemesis;
 pub mod net;

@@ -2,7 +2,7 @@
 //! a node confirms is checked by the cluster against every commit that happened before
 //! the read was issued (see `Cluster::read`), so a stale read fails the run.
 
-use raft_core::{Config, ReadMode};
+use raft_core::{Config, ReadMode, Role};
 
 use crate::cluster::{Cluster, ConfigTweak, SimConfig};
 use crate::harness::cmd;
@@ -76,53 +76,66 @@ pub fn stale_leader(seed: u64, tweak: ConfigTweak) -> (Cluster, StaleLeaderRepor
 }
 
 /// The stale-lease interleaving class (issue 11): a follower acknowledges the leader's
-/// heartbeat (so the leader's lease counts on it) while a higher-term response to an
+/// heartbeat (so the leader's lease counts on it) while a higher-term response to its
 /// earlier pre-vote is still on its way; when it lands, nothing may end the lease the
-/// follower granted. Three nodes with leases on the unreliable network, with replies
-/// delayed up to seconds (long reordering), while single nodes keep losing touch with
-/// the leader (one-way blocks and disconnections) and pre-campaign. Every node is read
-/// from every 5 ms; each confirmed read is checked against all earlier commits.
+/// follower granted. Three nodes with leases, replies delayed up to seconds (long
+/// reordering), requests often lost. Each cycle cuts the leader's messages to both
+/// followers until they pre-campaign (one may win its pre-vote and move to the next
+/// term), then lets the leader reach one of them again. Every node is read from every
+/// 5 ms; the lease watch and the read check run on every step.
 pub fn lease_churn(seed: u64, tweak: ConfigTweak) -> Cluster {
     let n = 3;
     let net = NetConfig {
         long_reordering: true,
+        drop_prob: 0.3,
         ..NetConfig::unreliable()
     };
     let mut cfg = SimConfig::new(n, seed, net);
     cfg.clock_drift_ppm = LEASE_SAFE_DRIFT_PPM;
     let mut c = Cluster::with_tweak(cfg, Some(tweak));
-    let ids: Vec<u64> = (0..n).map(Cluster::id_of).collect();
-    let mut next_fault_us = 0;
-    for k in 0..4_000u64 {
-        for i in 0..n {
-            let _ = c.read(i);
-            let _ = c.start_cmd(i, cmd(k + 1));
-        }
-        if c.now_us() >= next_fault_us {
-            churn_once(&mut c, &ids);
-            next_fault_us = c.now_us() + (100 + c.rand_below(400)) * crate::net::MS;
-        }
-        c.sleep_ms(5);
+    let mut k = 0;
+    for _ in 0..12 {
+        let Some(leader) = settle(&mut c, &mut k) else {
+            continue;
+        };
+        let id = |slot: usize| Cluster::id_of(slot);
+        let (m, other) = ((leader + 1) % n, (leader + 2) % n);
+        c.net.block(id(leader), id(m));
+        c.net.block(id(leader), id(other));
+        let cut_ms = 1_000 + c.rand_below(1_000);
+        busy(&mut c, &mut k, cut_ms);
+        c.net.heal();
+        c.net.block(id(leader), id(other));
+        let rejoin_ms = 200 + c.rand_below(800);
+        busy(&mut c, &mut k, rejoin_ms);
     }
     c.net.heal();
-    (0..n).for_each(|i| c.connect(i));
     c.set_long_reordering(false);
+    c.set_reliable(true);
     c.one(cmd(u64::MAX), n, true);
     c
 }
 
-/// One fault aimed at a single node's contact with the others.
-fn churn_once(c: &mut Cluster, ids: &[u64]) {
-    let n = ids.len();
-    let pick = c.rand_below(n as u64) as usize;
-    let other = (pick + 1 + c.rand_below(n as u64 - 1) as usize) % n;
-    match c.rand_below(4) {
-        0 => c.net.block(ids[other], ids[pick]),
-        1 if c.is_connected(pick) => c.disconnect(pick),
-        1 => c.connect(pick),
-        _ => {
-            c.net.heal();
-            (0..n).for_each(|i| c.connect(i));
+/// Heals everything and runs until some node leads (up to 5 s); returns it.
+fn settle(c: &mut Cluster, k: &mut u64) -> Option<usize> {
+    c.net.heal();
+    for _ in 0..50 {
+        busy(c, k, 100);
+        if let Some(l) = (0..c.n()).find(|&i| c.node(i).is_some_and(|x| x.role() == Role::Leader)) {
+            return Some(l);
         }
+    }
+    None
+}
+
+/// Reads from and proposes to every node every 5 ms for `ms`.
+fn busy(c: &mut Cluster, k: &mut u64, ms: u64) {
+    for _ in 0..ms / 5 {
+        *k += 1;
+        for i in 0..c.n() {
+            let _ = c.read(i);
+            let _ = c.start_cmd(i, cmd(*k));
+        }
+        c.sleep_ms(5);
     }
 }

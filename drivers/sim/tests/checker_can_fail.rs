@@ -172,10 +172,10 @@ fn a_lease_ended_by_a_higher_term_response_is_caught_as_stale() {
         })
     };
     let bug = Some(InjectedBug::LeaseFollowsLeader);
-    let caught = first_catching_seed(200, "stale read", |s| drop(lease_churn(s, lease(bug))));
+    let caught = first_catching_seed(1000, "lease broken", |s| drop(lease_churn(s, lease(bug))));
     assert!(
         caught.is_some(),
-        "a lease that ends with the follower's idea of the leader went unnoticed for 200 seeds"
+        "a lease that ends with the follower's idea of the leader went unnoticed for 100 seeds"
     );
     let clean = first_catching_seed(20, "", |s| drop(lease_churn(s, lease(None))));
     assert_eq!(clean, None, "the lease churn fails without the bug");

@@ -2,7 +2,7 @@
 //! with ReadIndex or with leases (clock drift inside the documented bound).
 
 use raft_core::ReadMode;
-use raft_sim::reads::{read_mode_tweak, stale_leader};
+use raft_sim::reads::{lease_churn, read_mode_tweak, stale_leader};
 use raft_sim::seeded_test;
 
 seeded_test!(stale_leader_read_index, 20, pinned [426107, 417019, 417689, 427525], |seed| {
@@ -16,5 +16,12 @@ seeded_test!(stale_leader_read_index, 20, pinned [426107, 417019, 417689, 427525
 seeded_test!(stale_leader_lease, 20, |seed| {
     // Reads confirmed from the lease before it ran out are checked linearizable.
     let (c, _) = stale_leader(seed, read_mode_tweak(ReadMode::Lease));
+    assert!(c.counters.reads_confirmed > 0);
+});
+
+seeded_test!(lease_churn_reads, 10, |seed| {
+    // Pre-campaigns racing the leader's return, with higher-term replies delayed: the
+    // lease watch and the read check run on every step.
+    let c = lease_churn(seed, read_mode_tweak(ReadMode::Lease));
     assert!(c.counters.reads_confirmed > 0);
 });
