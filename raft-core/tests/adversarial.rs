@@ -29,20 +29,6 @@ fn msg(from: u64, to: u64, term: u64, body: MessageBody) -> Message {
     }
 }
 
-/// Ticks every node (lease mode: booting nodes refuse votes, so all clocks must run)
-/// until one leads; returns it.
-fn elect_any(net: &mut Net) -> u64 {
-    let ids: Vec<u64> = (1..=net.nodes.len() as u64).collect();
-    for _ in 0..1_000 {
-        ids.iter().for_each(|&id| net.tick(id, 1));
-        net.deliver(|_| true);
-        if let Some(&l) = ids.iter().find(|&&id| net.node(id).role() == Role::Leader) {
-            return l;
-        }
-    }
-    panic!("no leader after 1000 ticks");
-}
-
 /// Ticks `id` alone until it reaches `role`.
 fn tick_until(net: &mut Net, id: u64, role: Role) {
     for _ in 0..1_000 {
@@ -66,7 +52,7 @@ fn one(mut taken: Vec<Message>) -> Message {
 #[test]
 fn lease_survives_a_delayed_higher_term_rejection() {
     let mut net = Net::with(3, |c| c.read_mode = ReadMode::Lease);
-    let l = elect_any(&mut net);
+    let l = net.elect_any();
     let others: Vec<u64> = (1..=3).filter(|&id| id != l).collect();
     let (m, c) = (others[0], others[1]);
     let t = net.node(l).term();

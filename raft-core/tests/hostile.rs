@@ -300,16 +300,7 @@ fn tick_until(net: &mut Net, id: u64, role: Role) {
 /// Every clock runs until a leader is elected; it commits three entries. Returns it.
 fn committed_cluster(mode: ReadMode) -> (Net, u64) {
     let mut net = Net::with(3, |c| c.read_mode = mode);
-    let mut leader = None;
-    for _ in 0..1_000 {
-        (1..=3).for_each(|id| net.tick(id, 1));
-        net.deliver(|_| true);
-        leader = (1..=3).find(|&id| net.node(id).role() == Role::Leader);
-        if leader.is_some() {
-            break;
-        }
-    }
-    let leader = leader.expect("a leader within 1000 ticks");
+    let leader = net.elect_any();
     for i in 0..3u8 {
         net.step(leader, Input::Propose { data: vec![i] }).unwrap();
         net.deliver(|_| true);

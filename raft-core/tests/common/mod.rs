@@ -117,6 +117,20 @@ impl Net {
         self.tick(id, ticks);
     }
 
+    /// Every node's clock runs (a booting node in lease mode refuses votes for an
+    /// election timeout, so ticking one is not enough) until some node leads; returns it.
+    pub fn elect_any(&mut self) -> u64 {
+        let ids: Vec<u64> = (1..=self.nodes.len() as u64).collect();
+        for _ in 0..1_000 {
+            ids.iter().for_each(|&id| self.tick(id, 1));
+            self.deliver(|_| true);
+            if let Some(&l) = ids.iter().find(|&&id| self.node(id).role() == Role::Leader) {
+                return l;
+            }
+        }
+        panic!("no leader after 1000 ticks of every clock");
+    }
+
     /// Node `id` times out and wins.
     pub fn elect(&mut self, id: u64) {
         self.timeout(id);
