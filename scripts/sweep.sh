@@ -7,7 +7,8 @@
 #   scripts/sweep.sh PACKAGE BASE COUNT [JOBS]
 #   scripts/sweep.sh raft-sim 500000 10000        # seeds 500000..509999, one job per core
 #
-# Extra arguments after `--` go to the test binaries (a test name filter, for example).
+# Extra arguments after `--` go to `cargo test`: `--test nemesis` for one test target,
+# or a test name filter.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,7 @@ shift $(( $# < 4 ? $# : 4 ))
 [ "${1:-}" = "--" ] && shift
 [ "$jobs" -ge 1 ] && [ "$count" -ge "$jobs" ] || { echo "need COUNT >= JOBS >= 1" >&2; exit 2; }
 
-cargo test --release -q -p "$package" --no-run 2>&1 | grep -v '^$' >&2 || true
+cargo test --release -q -p "$package" "$@" --no-run 2>&1 | grep -v '^$' >&2 || true
 out=$(mktemp -d)
 started=$(date +%s)
 chunk=$(( (count + jobs - 1) / jobs ))
@@ -30,7 +31,7 @@ for (( j = 0; j < jobs; j++ )); do
     n=$(( chunk < base + count - from ? chunk : base + count - from ))
     [ "$n" -gt 0 ] || continue
     SIM_SWEEP=1 SIM_SEED_BASE=$from SIM_SEEDS=$n \
-        cargo test --release -q -p "$package" -- --test-threads=1 --nocapture "$@" \
+        cargo test --release -q -p "$package" "$@" -- --test-threads=1 --nocapture \
         > "$out/job$j.txt" 2>&1 &
 done
 wait
