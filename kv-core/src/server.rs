@@ -1,14 +1,14 @@
 //! The key/value server: a `raft_core::Node` plus the replicated [`KvState`], driven as
-//! one state machine. Client requests become log entries (writes) or ReadIndex reads;
-//! committed entries are applied inside [`Server::step`], so a reply leaves as soon as
-//! its command applies.
-//!
-//! Applying before the driver has persisted the same `Ready` is safe: an entry is
-//! committed only once a quorum holds it durably, and this server's in-memory state is
-//! rebuilt from its snapshot and log after a crash anyway.
+//! one state machine. Client requests become log entries (writes) or ReadIndex reads.
+//! The node runs inside a [`Pipeline`], which carries out the `Ready` contract: the
+//! server applies what the pipeline releases (committed entries, installed snapshots,
+//! confirmed reads) inside [`Server::step`], so a reply leaves as soon as its command
+//! applies; the driver only sends messages and makes writes durable.
 
-use raft_core::{Index, Input, LogPosition, Message, Node, RestoreError, RestoredState, Role};
-use raft_core::{Ready, StepError, Term};
+use raft_core::RestoredState;
+use raft_core::{Apply, Index, Input, Message, Node, Observer, Pipeline, RestoreError};
+use raft_core::{Role, StepError, Term, Work, Write, WriteId};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::config::ServerConfig;
@@ -17,24 +17,26 @@ use crate::pending::{Expired, Pending};
 use crate::state_machine::{Applied, Command, DecodeError, KvState};
 
 /// Everything that can happen to a server.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ServerInput {
     Tick,
     /// A Raft message from a peer server.
     Message(Message),
-    /// The driver made the writes of earlier `Ready`s durable up to here.
-    Persisted(LogPosition),
+    /// The driver made this write durable (the oldest one it was handed and has not
+    /// reported yet: writes are reported in order).
+    Persisted(WriteId),
     /// A client's request.
     Request(Request),
 }
 
-/// What the driver must do after a step: carry out each Raft `Ready` in order, as
-/// documented on `raft_core::Ready`, except applying — the server already applied
-/// `committed` and installed any snapshot — and send each reply to its client.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What the driver must do after a step: send the messages, make the writes durable in
+/// order (each reported back as `ServerInput::Persisted`), and send each reply to its
+/// client. Applying is done: the server applies what its pipeline releases.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[must_use = "a ServerReady carries writes, messages and replies"]
 pub struct ServerReady {
-    pub raft: Vec<Ready>,
+    pub messages: Vec<Message>,
+    pub writes: Vec<Write>,
     pub replies: Vec<Reply>,
 }
 
@@ -64,12 +66,13 @@ pub struct ServerStats {
 }
 
 pub struct Server {
-    node: Node,
+    raft: Pipeline,
     kv: KvState,
     pending: Pending,
     cfg: ServerConfig,
     ticks: u64,
-    /// The last index applied to `kv` (equals the node's applied index between steps).
+    /// The last index applied to `kv`: at most the node's applied index, which counts
+    /// entries handed to the pipeline, some still waiting behind a write.
     applied: Index,
     /// The term this server led in when pending writes were last checked.
     leading: Option<Term>,
@@ -94,7 +97,7 @@ impl Server {
             "a node restarts at its snapshot"
         );
         Ok(Server {
-            node,
+            raft: Pipeline::new(node),
             kv,
             pending: Pending::new(cfg.pending_max),
             cfg,
@@ -107,7 +110,7 @@ impl Server {
     }
 
     pub fn node(&self) -> &Node {
-        &self.node
+        self.raft.node()
     }
 
     pub fn state(&self) -> &KvState {
@@ -127,54 +130,71 @@ impl Server {
     }
 
     pub fn step(&mut self, input: ServerInput) -> ServerReady {
+        self.step_observed(input, &mut ())
+    }
+
+    /// [`Server::step`], with every Raft input and `Ready` shown to `observer` (the
+    /// simulator's invariant checker hooks in here).
+    pub fn step_observed(&mut self, input: ServerInput, obs: &mut dyn Observer) -> ServerReady {
         let mut out = ServerReady::default();
         match input {
             ServerInput::Tick => {
                 self.ticks += 1;
-                self.step_raft(Input::Tick, &mut out);
+                self.step_raft(Input::Tick, obs, &mut out);
                 self.expire(&mut out);
             }
-            ServerInput::Message(m) => self.step_raft(Input::Message(m), &mut out),
-            ServerInput::Persisted(p) => self.step_raft(Input::Persisted(p), &mut out),
-            ServerInput::Request(r) => self.request(r, &mut out),
+            ServerInput::Message(m) => self.step_raft(Input::Message(m), obs, &mut out),
+            ServerInput::Persisted(id) => {
+                let work = self.raft.persisted_observed(id, obs);
+                self.absorb(work, &mut out);
+            }
+            ServerInput::Request(r) => self.request(r, obs, &mut out),
         }
-        self.maybe_snapshot(&mut out);
+        self.maybe_snapshot(obs, &mut out);
         self.assert_invariants();
         out
     }
 
     /// Steps the node with an input that cannot be refused.
-    fn step_raft(&mut self, input: Input, out: &mut ServerReady) {
-        let ready = self
-            .node
-            .step(input)
-            .expect("ticks, messages and persistence reports are never refused");
-        self.absorb(ready, out);
+    fn step_raft(&mut self, input: Input, obs: &mut dyn Observer, out: &mut ServerReady) {
+        let work = self
+            .raft
+            .step_observed(input, obs)
+            .expect("ticks and messages are never refused");
+        self.absorb(work, out);
     }
 
-    /// Takes what concerns the service out of a Raft `Ready`, hands the rest on.
-    fn absorb(&mut self, mut ready: Ready, out: &mut ServerReady) {
-        if ready.install_snapshot {
-            let snapshot = ready.snapshot.as_ref().expect("install implies a snapshot");
-            self.install(&snapshot.data, snapshot.meta.index, out);
-        }
-        for entry in std::mem::take(&mut ready.committed) {
-            self.apply(&entry, out);
-        }
-        for r in std::mem::take(&mut ready.reads) {
-            self.pending.confirm_read(r.id, r.index);
-        }
-        for id in std::mem::take(&mut ready.reads_aborted) {
-            if let Some(r) = self.pending.take_read(id) {
-                out.replies
-                    .push(wrong_leader(r.client, r.seq, self.node.leader()));
-            }
+    /// Hands messages and writes to the driver; carries out what the pipeline released.
+    fn absorb(&mut self, work: Work, out: &mut ServerReady) {
+        out.messages.extend(work.messages);
+        out.writes.extend(work.writes);
+        for apply in work.applies {
+            self.apply_released(apply, out);
         }
         self.serve_reads(out);
         self.check_leadership(out);
-        if !ready.is_empty() {
-            out.raft.push(ready);
+    }
+
+    fn apply_released(&mut self, apply: Apply, out: &mut ServerReady) {
+        if let Some(snapshot) = &apply.install {
+            self.install(&snapshot.data, snapshot.meta.index, out);
         }
+        for entry in &apply.committed {
+            self.apply(entry, out);
+        }
+        for r in apply.reads {
+            self.pending.confirm_read(r.id, r.index);
+        }
+        for id in apply.reads_aborted {
+            if let Some(r) = self.pending.take_read(id) {
+                out.replies
+                    .push(wrong_leader(r.client, r.seq, self.leader()));
+            }
+        }
+    }
+
+    fn leader(&self) -> Option<raft_core::NodeId> {
+        self.raft.node().leader()
     }
 
     fn install(&mut self, data: &[u8], index: Index, out: &mut ServerReady) {
@@ -185,7 +205,7 @@ impl Server {
         }
         self.applied = index;
         self.stats.snapshots_installed += 1;
-        let leader = self.node.leader();
+        let leader = self.leader();
         for w in self.pending.take_writes_through(index) {
             // Its entry may or may not be in the snapshot: the client's retry finds out.
             out.replies.push(wrong_leader(w.client, w.seq, leader));
@@ -199,7 +219,7 @@ impl Server {
         if entry.kind != raft_core::EntryKind::Normal {
             if let Some(w) = waiting {
                 out.replies
-                    .push(wrong_leader(w.client, w.seq, self.node.leader()));
+                    .push(wrong_leader(w.client, w.seq, self.leader()));
             }
             return;
         }
@@ -209,7 +229,7 @@ impl Server {
                 self.stats.entries_undecodable += 1;
                 if let Some(w) = waiting {
                     out.replies
-                        .push(wrong_leader(w.client, w.seq, self.node.leader()));
+                        .push(wrong_leader(w.client, w.seq, self.leader()));
                 }
                 return;
             }
@@ -227,7 +247,7 @@ impl Server {
                 seq: w.seq,
                 result: Ok(o.clone()),
             },
-            _ => wrong_leader(w.client, w.seq, self.node.leader()),
+            _ => wrong_leader(w.client, w.seq, self.leader()),
         };
         out.replies.push(reply);
     }
@@ -247,7 +267,8 @@ impl Server {
 
     /// Writes proposed in a term this server no longer leads cannot be vouched for.
     fn check_leadership(&mut self, out: &mut ServerReady) {
-        let now = (self.node.role() == Role::Leader).then(|| self.node.term());
+        let node = self.raft.node();
+        let now = (node.role() == Role::Leader).then(|| node.term());
         if now == self.leading {
             return;
         }
@@ -255,7 +276,7 @@ impl Server {
         let keep = now.unwrap_or(Term::MAX);
         for w in self.pending.take_writes_not_of(keep) {
             out.replies
-                .push(wrong_leader(w.client, w.seq, self.node.leader()));
+                .push(wrong_leader(w.client, w.seq, self.leader()));
         }
     }
 

@@ -10,7 +10,7 @@ use raft_sim::MS;
 
 use crate::client::append_value;
 use crate::history::Checked;
-use crate::world::{KvSimConfig, KvWorld};
+use crate::world::{KvSimConfig, KvWorld, ServerTweak};
 
 /// The course's election timeout, which its tests sleep in multiples of.
 pub const ELECTION_TIMEOUT_MS: u64 = 1_000;
@@ -58,12 +58,17 @@ pub struct Report {
 }
 
 pub fn generic(seed: u64, g: Generic) -> Report {
+    generic_with(seed, g, None)
+}
+
+/// [`generic`], with every server's configuration edited by `tweak` (bug injection).
+pub fn generic_with(seed: u64, g: Generic, tweak: Option<ServerTweak>) -> Report {
     let mut cfg = KvSimConfig::new(g.servers, g.clients, seed, !g.unreliable);
     cfg.max_raft_state_bytes = g.max_raft_state_bytes;
     if g.lease_reads {
         cfg.read_mode = raft_core::ReadMode::Lease;
     }
-    let mut w = KvWorld::new(cfg);
+    let mut w = KvWorld::with_tweak(cfg, tweak);
     for _ in 0..ROUNDS {
         let keys = g.random_keys.then_some(g.clients as u64);
         w.start_workload(0..g.clients, keys);

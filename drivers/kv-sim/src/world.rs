@@ -5,9 +5,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use kv_core::{ClerkInput, Reply, Request, Server, ServerConfig, ServerInput, ServerReady};
-use raft_core::{Config, Message, NodeId, ReadMode, Ready};
+use raft_core::{Config, Message, NodeId, ReadMode, Write};
 use raft_sim::disk::{Disk, PendingWrite};
 use raft_sim::queue::EventQueue;
+use raft_sim::watch::RaftWatch;
 use raft_sim::{NetConfig, MS};
 
 use crate::client::SimClient;
@@ -102,6 +103,8 @@ pub struct KvWorld {
     pub(crate) history: Vec<HistoryOp>,
     pub(crate) last_history_time: u64,
     pub counters: KvCounters,
+    /// Raft's invariant checker and lease watch, on every step of every server's node.
+    watch: RaftWatch,
 }
 
 impl KvWorld {
@@ -134,6 +137,7 @@ impl KvWorld {
             history: Vec::new(),
             last_history_time: 0,
             counters: KvCounters::default(),
+            watch: RaftWatch::for_service(),
         };
         for slot in 0..world.cfg.servers {
             world.start(slot);
@@ -195,6 +199,11 @@ impl KvWorld {
                 slot + 1
             )),
         };
+        let node = server.node();
+        self.watch.on_start(slot, node);
+        self.watch
+            .checker
+            .on_install_at(node.id(), node.log().applied());
         self.slots[slot].server = Some(server);
         let phase = self.rng.gen_range(0..self.cfg.tick_us);
         self.schedule(phase, Event::ServerTick { slot, incarnation });
@@ -285,9 +294,21 @@ impl KvWorld {
             .server
             .as_mut()
             .expect("only live servers are stepped");
-        let ServerReady { raft, replies } = server.step(input);
-        for ready in raft {
-            self.handle_raft_ready(slot, ready);
+        let mut view = self.watch.observer(slot);
+        let ready = server.step_observed(input, &mut view);
+        if let Err(broken) = view.verdict() {
+            self.fail(&broken);
+        }
+        let ServerReady {
+            messages,
+            writes,
+            replies,
+        } = ready;
+        for m in messages {
+            self.transmit(m);
+        }
+        for write in writes {
+            self.start_write(slot, write);
         }
         for reply in replies {
             self.counters.client_replies += 1;
@@ -303,64 +324,23 @@ impl KvWorld {
         }
     }
 
-    fn handle_raft_ready(&mut self, slot: usize, ready: Ready) {
-        assert!(
-            ready.committed.is_empty(),
-            "the server applies committed entries itself"
-        );
-        let Ready {
-            hard_state,
-            entries,
-            messages,
-            messages_after_persist,
-            snapshot,
-            install_snapshot,
-            ..
-        } = ready;
-        for m in messages {
-            self.transmit(m);
-        }
-        let must_write = hard_state.is_some() || !entries.is_empty() || snapshot.is_some();
-        if !must_write && messages_after_persist.is_empty() {
-            return;
-        }
+    /// The disk makes `write` durable after a random latency, after every earlier one.
+    fn start_write(&mut self, slot: usize, write: Write) {
         let (lo, hi) = self.cfg.disk_latency_us;
         let latency = self.rng.gen_range(lo..=hi);
         let incarnation = self.slots[slot].incarnation;
         let disk = &mut self.slots[slot].disk;
         let done_at_us = disk.next_done_at(self.now_us, latency);
-        disk.pending.push_back(PendingWrite {
-            snapshot,
-            install_snapshot,
-            hard_state,
-            entries,
-            after_persist: messages_after_persist,
-            committed: Vec::new(),
-            done_at_us,
-        });
-        self.schedule(
-            done_at_us - self.now_us,
-            Event::DiskDone { slot, incarnation },
-        );
+        disk.pending.push_back(PendingWrite { write, done_at_us });
+        let delay_us = done_at_us - self.now_us;
+        self.schedule(delay_us, Event::DiskDone { slot, incarnation });
     }
 
     fn disk_done(&mut self, slot: usize) {
         let Some(w) = self.slots[slot].disk.sync_one() else {
             self.fail("disk completion without a pending write");
         };
-        for m in w.after_persist {
-            self.transmit(m);
-        }
-        if let Some(pos) = w
-            .entries
-            .last()
-            .map(|e| e.position())
-            .or(w.snapshot.map(|s| s.meta.position()))
-        {
-            if self.slots[slot].server.is_some() {
-                self.step_server(slot, ServerInput::Persisted(pos));
-            }
-        }
+        self.step_server(slot, ServerInput::Persisted(w.write.id));
     }
 
     fn transmit(&mut self, m: Message) {

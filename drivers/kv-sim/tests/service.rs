@@ -67,3 +67,43 @@ fn stale_read_trap_catches_local_reads() {
         }
     }
 }
+
+/// Raft's invariant checker runs inside every kv-sim run, not only in raft-sim: servers
+/// whose nodes grant two votes per term, in an election storm, are caught by election
+/// safety with the checker's own message. The same storm without the bug passes.
+#[test]
+fn raft_checker_catches_a_double_vote_in_a_kv_run() {
+    let storm = |bug: Option<InjectedBug>| -> Option<ServerTweak> {
+        Some(Box::new(move |c: &mut ServerConfig| {
+            c.raft.bug = bug;
+            c.raft.pre_vote = false;
+            c.raft.check_quorum = false;
+            c.raft.election_ticks = 10;
+            c.raft.heartbeat_ticks = 2;
+        }))
+    };
+    let g = || Generic {
+        unreliable: true,
+        partitions: true,
+        ..Generic::new(5, 5)
+    };
+    let run = |seed, bug| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ran(lab3::generic_with(seed, g(), storm(bug)))
+        }))
+    };
+    let caught = (1..=20).find_map(|seed| {
+        let panic = run(seed, Some(InjectedBug::VoteTwice)).err()?;
+        let msg = raft_sim::seeds::panic_message(&*panic);
+        assert!(msg.contains("election safety"), "seed {seed}: {msg}");
+        Some((seed, msg))
+    });
+    let (seed, msg) = caught.expect("two votes per term went unnoticed for 20 seeds");
+    eprintln!("caught on seed {seed}: {msg}");
+    for seed in 1..=3 {
+        assert!(
+            run(seed, None).is_ok(),
+            "seed {seed}: the storm fails without the bug"
+        );
+    }
+}

@@ -296,6 +296,12 @@ impl Checker {
         Ok(())
     }
 
+    /// `id`'s state machine now holds a snapshot through `index`, whose contents this
+    /// checker cannot see (a service's own state): applying resumes after it.
+    pub fn on_install_at(&mut self, id: NodeId, index: Index) {
+        self.views.entry(id).or_default().applied = index;
+    }
+
     /// The driver applied `entries` on `node`, in order.
     pub fn on_apply(&mut self, id: NodeId, entries: &[Entry]) -> Result<(), Violation> {
         let view = self.views.entry(id).or_default();

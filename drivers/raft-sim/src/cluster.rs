@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use raft_core::{Config, Entry, Input, Membership, Message, Node, NodeId, Ready, StepError};
+use raft_core::{
+    Apply, Config, Entry, Input, Membership, Message, Node, NodeId, Pipeline, StepError, Work,
+};
 
-use crate::checker::{Checker, Violation};
-use crate::digest::Fnv;
 use crate::disk::{Disk, PendingWrite};
-use crate::lease_watch::{LeaseWatch, Seen};
 use crate::net::{NetConfig, Network, MS};
 use crate::queue::EventQueue;
+use crate::watch::RaftWatch;
 
 /// Everything that defines a simulated run besides the test's own script.
 #[derive(Clone, Debug)]
@@ -87,7 +87,7 @@ enum Event {
 }
 
 pub(crate) struct Slot {
-    pub(crate) node: Option<Node>,
+    pub(crate) node: Option<Pipeline>,
     pub(crate) incarnation: u32,
     pub(crate) disk: Disk,
     tick_period_us: u64,
@@ -105,10 +105,9 @@ pub struct Cluster {
     queue: EventQueue<Event>,
     pub(crate) slots: Vec<Slot>,
     pub net: Network,
-    checker: Checker,
+    watch: RaftWatch,
     tweak: Option<ConfigTweak>,
     pub counters: Counters,
-    digest: Fnv,
     /// The highest index committed anywhere so far: every read issued now must return at
     /// least this (a write acknowledged to anyone is at or below it).
     commit_frontier: u64,
@@ -117,7 +116,6 @@ pub struct Cluster {
     next_read_id: u64,
     /// Ids of every confirmed read, in confirmation order.
     reads_confirmed_ids: Vec<u64>,
-    lease_watch: LeaseWatch,
 }
 
 impl Cluster {
@@ -153,15 +151,13 @@ impl Cluster {
             rng,
             queue: EventQueue::default(),
             slots,
-            checker: Checker::default(),
+            watch: RaftWatch::default(),
             tweak,
             counters: Counters::default(),
-            digest: Fnv::default(),
             commit_frontier: 0,
             reads_open: BTreeMap::new(),
             next_read_id: 0,
             reads_confirmed_ids: Vec::new(),
-            lease_watch: LeaseWatch::default(),
         };
         for slot in 0..cluster.cfg.nodes {
             cluster.start(slot);
@@ -188,11 +184,11 @@ impl Cluster {
 
     /// A digest of every `Ready` produced so far, in order: equal digests mean equal runs.
     pub fn output_digest(&self) -> u64 {
-        self.digest.finish()
+        self.watch.output_digest()
     }
 
     pub fn node(&self, slot: usize) -> Option<&Node> {
-        self.slots[slot].node.as_ref()
+        self.slots[slot].node.as_ref().map(Pipeline::node)
     }
 
     pub fn is_alive(&self, slot: usize) -> bool {
@@ -247,19 +243,16 @@ impl Cluster {
                 slot + 1
             )),
         };
-        self.checker.on_restart(&node);
-        self.lease_watch.on_start(slot);
+        self.watch.on_start(slot, &node);
         let restored_app = self.slots[slot]
             .applied
             .len()
             .min(node.log().applied() as usize);
-        if let Err(v) = self
-            .checker
-            .on_install(node.id(), &self.slots[slot].applied[..restored_app])
-        {
-            self.fail_violation(v);
+        let restored_entries = &self.slots[slot].applied[..restored_app];
+        if let Err(why) = self.watch.on_install(node.id(), restored_entries) {
+            self.fail(&why);
         }
-        self.slots[slot].node = Some(node);
+        self.slots[slot].node = Some(Pipeline::new(node));
         let phase = self.rng.gen_range(0..self.slots[slot].tick_period_us);
         self.schedule(phase, Event::Tick { slot, incarnation });
     }
@@ -325,8 +318,8 @@ impl Cluster {
     }
 
     /// Checks confirmed reads against the frontier at their issue, closes aborted ones.
-    fn check_reads(&mut self, slot: usize, ready: &Ready) {
-        for r in &ready.reads {
+    fn check_reads(&mut self, slot: usize, apply: &Apply) {
+        for r in &apply.reads {
             let Some(required) = self.reads_open.remove(&(slot, r.id)) else {
                 self.fail(&format!(
                     "node {} confirmed unknown read {}",
@@ -343,7 +336,7 @@ impl Cluster {
             self.counters.reads_confirmed += 1;
             self.reads_confirmed_ids.push(r.id);
         }
-        for id in &ready.reads_aborted {
+        for id in &apply.reads_aborted {
             self.reads_open.remove(&(slot, *id));
             self.counters.reads_aborted += 1;
         }
@@ -401,116 +394,89 @@ impl Cluster {
         let _ = self.step(slot, Input::Message(m));
     }
 
-    /// Steps a live node and carries out its `Ready`; returns an accepted proposal's position.
+    /// Steps a live node and carries out its work; returns an accepted proposal's position.
     pub(crate) fn step(
         &mut self,
         slot: usize,
         input: Input,
     ) -> Result<Option<raft_core::LogPosition>, StepError> {
-        let node = self.slots[slot]
+        let pipeline = self.slots[slot]
             .node
             .as_mut()
             .expect("only live nodes are stepped");
-        let seen = Seen::of(node, &input);
-        let ready = node.step(input)?;
-        let proposed = ready.proposed;
-        let watched = self.lease_watch.after_step(slot, node, seen, &ready);
-        if let Err(broken) = watched {
-            self.fail(&broken);
-        }
-        self.handle_ready(slot, ready);
+        let work = match self.watch.step(slot, pipeline, input) {
+            Ok(work) => work,
+            Err(Ok(broken)) => self.fail(&broken),
+            Err(Err(refused)) => return Err(refused),
+        };
+        let proposed = work.proposed;
+        self.carry_out(slot, work);
         Ok(proposed)
     }
 
-    fn handle_ready(&mut self, slot: usize, ready: Ready) {
-        self.counters.steps += 1;
-        if !ready.is_empty() {
-            self.digest.write(&(slot as u64).to_le_bytes());
-            self.digest
-                .write(&postcard::to_allocvec(&ready).expect("Ready encodes"));
-        }
-        let node = self.slots[slot]
-            .node
-            .as_ref()
-            .expect("stepped node is alive");
-        if let Err(v) = self.checker.after_step(node, &ready) {
-            self.fail_violation(v);
-        }
+    /// The effects of the pipeline's work: messages onto the network, writes onto the
+    /// disk (each completing after a random latency, in order), applies to the
+    /// application.
+    fn carry_out(&mut self, slot: usize, work: Work) {
+        self.counters.steps = self.watch.steps;
+        let node = self.node(slot).expect("stepped node is alive");
         self.commit_frontier = self.commit_frontier.max(node.log().committed());
-        self.check_reads(slot, &ready);
-        if let Some(snapshot) = &ready.snapshot {
-            self.check_snapshot_membership(slot, snapshot);
-        }
-        let deferred = ready.must_persist()
-            || !ready.messages_after_persist.is_empty()
-            || !ready.committed.is_empty();
-        let Ready {
-            hard_state,
-            entries,
-            messages,
-            messages_after_persist,
-            committed,
-            snapshot,
-            install_snapshot,
-            ..
-        } = ready;
-        for m in messages {
+        for m in work.messages {
             self.transmit(m);
         }
-        if !deferred {
-            return;
+        for write in work.writes {
+            if let Some(snapshot) = &write.snapshot {
+                self.check_snapshot_membership(slot, snapshot.snapshot());
+            }
+            let (lo, hi) = self.cfg.disk_latency_us;
+            let latency = self.rng.gen_range(lo..=hi);
+            let incarnation = self.slots[slot].incarnation;
+            let disk = &mut self.slots[slot].disk;
+            let done_at_us = disk.next_done_at(self.now_us, latency);
+            disk.pending.push_back(PendingWrite { write, done_at_us });
+            let delay_us = done_at_us - self.now_us;
+            self.schedule(delay_us, Event::DiskDone { slot, incarnation });
         }
-        let (lo, hi) = self.cfg.disk_latency_us;
-        let latency = self.rng.gen_range(lo..=hi);
-        let incarnation = self.slots[slot].incarnation;
-        let disk = &mut self.slots[slot].disk;
-        let done_at_us = disk.next_done_at(self.now_us, latency);
-        disk.pending.push_back(PendingWrite {
-            snapshot,
-            install_snapshot,
-            hard_state,
-            entries,
-            after_persist: messages_after_persist,
-            committed,
-            done_at_us,
-        });
-        self.schedule(
-            done_at_us - self.now_us,
-            Event::DiskDone { slot, incarnation },
-        );
+        for apply in work.applies {
+            self.apply(slot, apply);
+        }
     }
 
     fn disk_done(&mut self, slot: usize) {
         let Some(w) = self.slots[slot].disk.sync_one() else {
             self.fail("disk completion without a pending write");
         };
-        let last = w.last_position();
-        for m in w.after_persist {
-            self.transmit(m);
+        let pipeline = self.slots[slot]
+            .node
+            .as_mut()
+            .expect("a live incarnation's write completed");
+        match self.watch.persisted(slot, pipeline, w.write.id) {
+            Ok(work) => self.carry_out(slot, work),
+            Err(broken) => self.fail(&broken),
         }
-        if let Some(snapshot) = w.snapshot.filter(|_| w.install_snapshot) {
+    }
+
+    /// The simulated application: its state is the list of applied entries.
+    fn apply(&mut self, slot: usize, apply: Apply) {
+        self.check_reads(slot, &apply);
+        let id = Self::id_of(slot);
+        if let Some(snapshot) = &apply.install {
             self.counters.snapshots_installed += 1;
             self.install_app_snapshot(slot, &snapshot.data);
-            let installed = &self.slots[slot].applied;
-            if let Err(v) = self.checker.on_install(Self::id_of(slot), installed) {
-                self.fail_violation(v);
+            if let Err(why) = self.watch.on_install(id, &self.slots[slot].applied) {
+                self.fail(&why);
             }
         }
-        if let Err(v) = self.checker.on_apply(Self::id_of(slot), &w.committed) {
-            self.fail_violation(v);
+        if let Err(why) = self.watch.on_apply(id, &apply.committed) {
+            self.fail(&why);
         }
         let applied = &mut self.slots[slot].applied;
-        for e in w.committed {
+        for e in apply.committed {
             if e.index as usize > applied.len() {
                 applied.push(e);
             }
         }
         self.maybe_take_snapshot(slot);
-        if let Some(pos) = last {
-            if self.is_alive(slot) {
-                let _ = self.step(slot, Input::Persisted(pos));
-            }
-        }
     }
 
     /// A snapshot must carry the configuration in force at its index: the last
@@ -599,10 +565,6 @@ impl Cluster {
         self.queue.push(self.now_us + delay_us, event);
     }
 
-    fn fail_violation(&self, v: Violation) -> ! {
-        self.fail(&format!("invariant violated: {v}"))
-    }
-
     pub(crate) fn fail(&self, what: &str) -> ! {
         panic!(
             "{what} (seed {}, t = {} ms)\n{}",
@@ -622,7 +584,7 @@ impl Cluster {
             } else {
                 "disconnected"
             };
-            let state = match &slot.node {
+            let state = match slot.node.as_ref().map(Pipeline::node) {
                 None => "down".to_string(),
                 Some(n) => format!(
                     "{:?} term {} leader {:?} last {} (term {}) commit {} persisted {} pending writes {} voters {:?} outgoing {:?} learners {:?}",
@@ -645,6 +607,6 @@ impl Cluster {
     }
 
     pub fn committed_count(&self) -> usize {
-        self.checker.committed_count()
+        self.watch.checker.committed_count()
     }
 }

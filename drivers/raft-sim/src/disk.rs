@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use raft_core::{Entry, HardState, LogPosition, Message, RestoredState, Snapshot};
+use raft_core::{RestoredState, Write};
 
 use crate::digest::Fnv;
 
@@ -26,45 +26,22 @@ const LOG_BYTES_MAX: usize = 8 << 20;
 #[derive(Serialize)]
 enum RecordRef<'a> {
     Checkpoint(&'a RestoredState),
-    Write {
-        snapshot: Option<&'a Snapshot>,
-        install_snapshot: bool,
-        hard_state: Option<HardState>,
-        entries: &'a [Entry],
-    },
+    Write(&'a Write),
 }
 
 /// ... and as read back.
 #[derive(Deserialize)]
 enum Record {
     Checkpoint(RestoredState),
-    Write {
-        snapshot: Option<Snapshot>,
-        install_snapshot: bool,
-        hard_state: Option<HardState>,
-        entries: Vec<Entry>,
-    },
+    Write(Write),
 }
 
-/// One `Ready`'s deferred half: what to write, and what may happen only once it is durable.
+/// A write handed out by the node's pipeline, not yet durable.
 #[derive(Debug)]
 pub struct PendingWrite {
-    pub snapshot: Option<Snapshot>,
-    /// The snapshot came from the leader: it replaces the whole log and the state machine.
-    pub install_snapshot: bool,
-    pub hard_state: Option<HardState>,
-    pub entries: Vec<Entry>,
-    pub after_persist: Vec<Message>,
-    pub committed: Vec<Entry>,
+    pub write: Write,
     /// Completion time (µs) scheduled for this write.
     pub done_at_us: u64,
-}
-
-impl PendingWrite {
-    pub fn last_position(&self) -> Option<LogPosition> {
-        let snapshot = self.snapshot.as_ref().map(|s| s.meta.position());
-        self.entries.last().map(Entry::position).or(snapshot)
-    }
 }
 
 #[derive(Debug, Default)]
@@ -91,17 +68,11 @@ impl Disk {
     /// Makes the oldest pending write durable (its record whole) and returns it.
     pub fn sync_one(&mut self) -> Option<PendingWrite> {
         let w = self.pending.pop_front()?;
-        self.log.extend_from_slice(&frame(&write_record(&w)));
-        let snapshot = w.snapshot.as_ref();
-        apply(
-            &mut self.durable,
-            snapshot,
-            w.install_snapshot,
-            w.hard_state,
-            &w.entries,
-        );
+        self.log
+            .extend_from_slice(&frame(&RecordRef::Write(&w.write)));
+        w.write.apply_to(&mut self.durable);
         let log_max = LOG_BYTES_MAX.max(2 * self.checkpoint_bytes);
-        if snapshot.is_some() || self.log.len() > log_max {
+        if w.write.snapshot.is_some() || self.log.len() > log_max {
             // Compaction: one checkpoint replaces the records it sums up.
             self.log = frame(&RecordRef::Checkpoint(&self.durable));
             self.checkpoint_bytes = self.log.len();
@@ -117,18 +88,7 @@ impl Disk {
         while let Some((record, next)) = read_record(&self.log[at..]) {
             match record {
                 Record::Checkpoint(base) => state = base,
-                Record::Write {
-                    snapshot,
-                    install_snapshot,
-                    hard_state,
-                    entries,
-                } => apply(
-                    &mut state,
-                    snapshot.as_ref(),
-                    install_snapshot,
-                    hard_state,
-                    &entries,
-                ),
+                Record::Write(write) => write.apply_to(&mut state),
             }
             at += next;
         }
@@ -154,7 +114,7 @@ impl Disk {
     pub fn crash(&mut self) -> usize {
         self.crashes += 1;
         if let Some(w) = self.pending.front() {
-            let bytes = frame(&write_record(w));
+            let bytes = frame(&RecordRef::Write(&w.write));
             let mut h = Fnv::default();
             h.write(&bytes);
             h.write(&self.crashes.to_le_bytes());
@@ -164,15 +124,6 @@ impl Disk {
         let lost = self.pending.len();
         self.pending.clear();
         lost
-    }
-}
-
-fn write_record(w: &PendingWrite) -> RecordRef<'_> {
-    RecordRef::Write {
-        snapshot: w.snapshot.as_ref(),
-        install_snapshot: w.install_snapshot,
-        hard_state: w.hard_state,
-        entries: &w.entries,
     }
 }
 
@@ -203,49 +154,10 @@ fn read_record(bytes: &[u8]) -> Option<(Record, usize)> {
     Some((record, HEADER_BYTES + len))
 }
 
-/// One write, in the contract's order: the snapshot (dropping the entries it covers, or
-/// all of them when it came from the leader), the hard state, then the entries
-/// (replacing any stored suffix from the first one on).
-fn apply(
-    state: &mut RestoredState,
-    snapshot: Option<&Snapshot>,
-    install: bool,
-    hard_state: Option<HardState>,
-    entries: &[Entry],
-) {
-    if let Some(snapshot) = snapshot {
-        if install {
-            state.entries.clear();
-        } else {
-            let covered = state
-                .entries
-                .partition_point(|e| e.index <= snapshot.meta.index);
-            state.entries.drain(..covered);
-        }
-        state.snapshot = Some(snapshot.clone());
-    }
-    if let Some(hs) = hard_state {
-        state.hard_state = hs;
-    }
-    if let Some(first) = entries.first() {
-        let snapshot_index = state.snapshot.as_ref().map_or(0, |s| s.meta.index);
-        let keep = first
-            .index
-            .checked_sub(1 + snapshot_index)
-            .expect("a write never reaches into the snapshot") as usize;
-        assert!(
-            keep <= state.entries.len(),
-            "write leaves a gap in the durable log"
-        );
-        state.entries.truncate(keep);
-        state.entries.extend_from_slice(entries);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use raft_core::EntryKind;
+    use raft_core::{Entry, EntryKind};
 
     fn write(entries: &[(u64, u64)], done_at_us: u64) -> PendingWrite {
         let entries = entries
@@ -257,15 +169,14 @@ mod tests {
                 data: vec![],
             })
             .collect();
-        PendingWrite {
+        let write = Write {
+            id: done_at_us,
             snapshot: None,
-            install_snapshot: false,
             hard_state: None,
             entries,
-            after_persist: vec![],
-            committed: vec![],
-            done_at_us,
-        }
+            must_sync: true,
+        };
+        PendingWrite { write, done_at_us }
     }
 
     #[test]

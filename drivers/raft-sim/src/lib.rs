@@ -30,6 +30,7 @@ pub mod queue;
 pub mod reads;
 pub mod seeds;
 pub mod transfer;
+pub mod watch;
 
 pub use cluster::{Cluster, Counters, SimConfig};
 pub use harness::cmd;

@@ -129,14 +129,18 @@ fn sweep(test: TestId, seeds: &[u64], body: impl Fn(u64)) {
     assert_eq!(failed, 0, "{name}: {failed} of {run} seeds failed");
 }
 
-/// The first line of a panic's message, without tabs (it goes in a tab-separated line).
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    let text = panic
+/// A panic's whole message (what `catch_unwind` hands back).
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
         .downcast_ref::<String>()
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("(no message)");
-    let first = text.lines().next().unwrap_or("");
+        .unwrap_or("(no message)")
+}
+
+/// The first line of a panic's message, without tabs (it goes in a tab-separated line).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let first = panic_text(panic).lines().next().unwrap_or("");
     first.replace('\t', " ").chars().take(200).collect()
 }
 

@@ -10,20 +10,12 @@ use raft_core::{Config, InjectedBug, Role};
 use raft_sim::nemesis::{self, NemesisConfig};
 use raft_sim::{cmd, Cluster, NetConfig, SimConfig};
 
-fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
-
 /// Runs `scenario(seed)` for seeds `1..=seeds_max` until one fails with a message
 /// containing `expected`; returns that seed. Any other failure fails the test.
 fn first_catching_seed(seeds_max: u64, expected: &str, scenario: impl Fn(u64)) -> Option<u64> {
     for seed in 1..=seeds_max {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| scenario(seed))) {
-            let msg = panic_message(panic);
+            let msg = raft_sim::seeds::panic_text(&*panic).to_string();
             assert!(
                 msg.contains(expected),
                 "seed {seed} failed for an unexpected reason: {msg}"

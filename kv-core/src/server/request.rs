@@ -1,7 +1,7 @@
 //! Accepting a client request: answer from the session table, start a ReadIndex read, or
 //! propose a log entry and remember (term, index) to answer when it applies.
 
-use raft_core::Input;
+use raft_core::{Input, Observer};
 
 use super::{refusal, Server, ServerReady};
 use crate::op::{KvError, Reply, Request};
@@ -9,15 +9,15 @@ use crate::pending::{PendingRead, PendingWrite};
 use crate::state_machine::Command;
 
 impl Server {
-    pub(super) fn request(&mut self, r: Request, out: &mut ServerReady) {
+    pub(super) fn request(&mut self, r: Request, obs: &mut dyn Observer, out: &mut ServerReady) {
         if let Some(reason) = self.refuse_reason(&r) {
             out.replies.push(reply_err(&r, reason));
             return;
         }
         if r.op.is_read() {
-            self.read(r, out);
+            self.read(r, obs, out);
         } else {
-            self.write(r, out);
+            self.write(r, obs, out);
         }
     }
 
@@ -45,7 +45,7 @@ impl Server {
         None
     }
 
-    fn read(&mut self, r: Request, out: &mut ServerReady) {
+    fn read(&mut self, r: Request, obs: &mut dyn Observer, out: &mut ServerReady) {
         let (client, seq) = (r.client, r.seq);
         let id = self.pending.add_read(PendingRead {
             client,
@@ -54,8 +54,8 @@ impl Server {
             deadline_tick: self.ticks + self.cfg.request_timeout_ticks,
             index: None,
         });
-        match self.node.step(Input::Read { id }) {
-            Ok(ready) => self.absorb(ready, out),
+        match self.raft.step_observed(Input::Read { id }, obs) {
+            Ok(work) => self.absorb(work, out),
             Err(e) => {
                 self.pending.cancel_read(id);
                 out.replies.push(Reply {
@@ -67,7 +67,7 @@ impl Server {
         }
     }
 
-    fn write(&mut self, r: Request, out: &mut ServerReady) {
+    fn write(&mut self, r: Request, obs: &mut dyn Observer, out: &mut ServerReady) {
         if let Some(outcome) = self.kv.cached(r.client, r.seq) {
             // Applied before: it is committed, so any replica may answer.
             self.stats.duplicates_answered += 1;
@@ -89,9 +89,9 @@ impl Server {
             op: r.op,
         }
         .encode();
-        match self.node.step(Input::Propose { data }) {
-            Ok(mut ready) => {
-                let at = ready
+        match self.raft.step_observed(Input::Propose { data }, obs) {
+            Ok(mut work) => {
+                let at = work
                     .proposed
                     .take()
                     .expect("an accepted proposal has a position");
@@ -103,7 +103,7 @@ impl Server {
                     deadline_tick,
                 };
                 self.pending.add_write(at.index, write);
-                self.absorb(ready, out);
+                self.absorb(work, out);
             }
             Err(e) => out.replies.push(Reply {
                 client,

@@ -2,7 +2,7 @@
 //! the last snapshot) reaches `max_raft_state_bytes`, the server hands the node a
 //! snapshot of everything applied, which lets it drop those entries.
 
-use raft_core::Input;
+use raft_core::{Input, Observer};
 
 use super::{Server, ServerReady};
 
@@ -10,17 +10,18 @@ impl Server {
     /// Bytes of Raft state as the driver stores it: hard state and every entry held after
     /// the snapshot, encoded. Entries not yet durable count too, so this bounds the disk.
     pub fn raft_state_bytes(&self) -> usize {
-        let log = self.node.log();
+        let node = self.raft.node();
+        let log = node.log();
         let entries = log.entries(log.first_index(), log.last_index());
-        let state = (&self.node.hard_state(), entries);
+        let state = (&node.hard_state(), entries);
         postcard::experimental::serialized_size(&state).expect("raft state encodes")
     }
 
-    pub(super) fn maybe_snapshot(&mut self, out: &mut ServerReady) {
+    pub(super) fn maybe_snapshot(&mut self, obs: &mut dyn Observer, out: &mut ServerReady) {
         let Some(max_bytes) = self.cfg.max_raft_state_bytes else {
             return;
         };
-        let taken = self.node.log().snapshot_position().index;
+        let taken = self.raft.node().log().snapshot_position().index;
         if self.applied <= taken || self.raft_state_bytes() < max_bytes {
             return;
         }
@@ -29,19 +30,20 @@ impl Server {
             index: self.applied,
             data,
         };
-        let ready = self
-            .node
-            .step(input)
+        // The node has applied (handed out) at least what this server applied, and its
+        // snapshot is older (`taken` above): the index is always compactable.
+        let work = self
+            .raft
+            .step_observed(input, obs)
             .expect("the applied index is always compactable");
         self.stats.snapshots_taken += 1;
-        self.absorb(ready, out);
+        self.absorb(work, out);
     }
 
     pub(super) fn assert_invariants(&self) {
-        assert_eq!(
-            self.applied,
-            self.node.log().applied(),
-            "server and node agree on applied"
+        assert!(
+            self.applied <= self.raft.node().log().applied(),
+            "the server applies only what the node handed out"
         );
         assert!(
             self.pending.len() <= self.cfg.pending_max,
