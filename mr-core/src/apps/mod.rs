@@ -79,6 +79,7 @@ fn char_at(text: &str, i: usize) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::MapReduce;
 
     fn words(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
@@ -101,6 +102,37 @@ mod tests {
             words("nai\u{308}ve Ⓒ2024 ACME Ⅻth"),
             ["nai", "ve", "ACME", "th"]
         );
+    }
+
+    /// Map output comes in key order, not hash map order (hashbrown's hasher is seeded
+    /// afresh for every map), so a map task writes the same intermediate bytes on every run
+    /// and every worker.
+    #[test]
+    fn built_in_maps_emit_keys_in_order_every_time() {
+        // 3,000 occurrences of 1,000 distinct words, in scrambled order.
+        let text: String = (0..3000_u32)
+            .map(|i| letters_of((i * 7919) % 1000) + " ")
+            .collect();
+        let apps: [(&str, &dyn MapReduce); 2] = [("wc", &WordCount), ("indexer", &Indexer)];
+        for (name, app) in apps {
+            let first = app.map("doc", &text).unwrap();
+            assert_eq!(first.len(), 1000);
+            assert!(first.windows(2).all(|p| p[0].key < p[1].key), "{name}");
+            let again = app.map("doc", &text).unwrap();
+            assert!(again == first, "{name}: two maps of one text differ");
+        }
+    }
+
+    /// `n` written in base 26 with the digits a..z.
+    fn letters_of(mut n: u32) -> String {
+        let mut word = String::new();
+        loop {
+            word.push(char::from(b'a' + (n % 26) as u8));
+            n /= 26;
+            if n == 0 {
+                return word;
+            }
+        }
     }
 
     #[test]
