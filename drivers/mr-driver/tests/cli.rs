@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::*;
@@ -140,6 +142,92 @@ fn grep_finds_matching_lines() {
         merged_output(&dir.path().join("g")),
         ["a.txt:0000000001 one needle", "a.txt:0000000003 needle two"]
     );
+}
+
+/// A built-in app's files do not depend on the run: a second run writes byte-identical
+/// intermediate and output files, naming the inputs in the opposite order gives the same
+/// output files, and each output file lists its keys in increasing byte order, as the
+/// course's mrsequential does by sorting before it reduces.
+#[test]
+fn built_in_apps_write_the_same_sorted_files_every_run() {
+    let dir = temp_dir();
+    let inputs = write_inputs(dir.path(), 4, 10_000, 14);
+    let reversed: Vec<String> = inputs.iter().rev().cloned().collect();
+    for app in ["wc", "indexer"] {
+        let first = run_keeping_files(dir.path(), app, &inputs, "first");
+        let intermediate = first.keys().filter(|n| !n.starts_with("mr-out-")).count();
+        assert_eq!(intermediate, 4 * 3, "{app}: {:?}", first.keys());
+        let again = run_keeping_files(dir.path(), app, &inputs, "again");
+        assert!(again == first, "{app}: a second run wrote different files");
+        let outputs = |files: &BTreeMap<String, Vec<u8>>| -> Vec<(String, Vec<u8>)> {
+            files
+                .iter()
+                .filter(|(name, _)| name.starts_with("mr-out-"))
+                .map(|(name, bytes)| (name.clone(), bytes.clone()))
+                .collect()
+        };
+        let reordered = run_keeping_files(dir.path(), app, &reversed, "reversed");
+        assert!(
+            outputs(&reordered) == outputs(&first),
+            "{app}: reordered inputs changed the output files"
+        );
+        for (name, bytes) in outputs(&first) {
+            assert_keys_increase(&format!("{app} {name}"), &bytes);
+        }
+    }
+}
+
+/// `mr run` with 2 workers and 3 reduce tasks, keeping intermediate files; returns every
+/// file it left, by name.
+fn run_keeping_files(
+    dir: &Path,
+    app: &str,
+    inputs: &[String],
+    label: &str,
+) -> BTreeMap<String, Vec<u8>> {
+    let out = format!("{app}-{label}");
+    let mut args = vec![
+        "run",
+        "--quiet",
+        "--app",
+        app,
+        "--workers",
+        "2",
+        "--n-reduce",
+        "3",
+        "--keep-intermediate",
+        "--output",
+        &out,
+    ];
+    args.extend(inputs.iter().map(String::as_str));
+    let output = mr(dir, &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(dir.join(&out)).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            files.insert(name, std::fs::read(&path).unwrap());
+        }
+    }
+    files
+}
+
+fn assert_keys_increase(name: &str, bytes: &[u8]) {
+    let text = std::str::from_utf8(bytes).unwrap();
+    let keys: Vec<&str> = text
+        .lines()
+        .map(|line| line.split_once(' ').expect("KEY VALUE").0)
+        .collect();
+    assert!(keys.len() > 10, "{name}: only {} keys", keys.len());
+    for pair in keys.windows(2) {
+        assert!(
+            pair[0] < pair[1],
+            "{name}: {:?} before {:?}",
+            pair[0],
+            pair[1]
+        );
+    }
 }
 
 #[test]

@@ -5,7 +5,8 @@ use hashbrown::HashSet;
 use crate::app::{AppError, KeyValue, MapReduce};
 use crate::apps::for_each_word;
 
-/// Output value: `N doc1,doc2,...` with the documents sorted, as in the course.
+/// Output value: `N doc1,doc2,...` with the documents sorted, as in the course. Map emits
+/// each distinct word of a document once, sorted.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Indexer;
 
@@ -15,7 +16,10 @@ impl MapReduce for Indexer {
         for_each_word(contents, |word| {
             seen.insert(word);
         });
-        Ok(seen
+        // Sorted rather than in hash set order, which changes from map to map (see `wc`).
+        let mut words: Vec<&str> = seen.into_iter().collect();
+        words.sort_unstable();
+        Ok(words
             .into_iter()
             .map(|word| KeyValue::new(word, file_name))
             .collect())
