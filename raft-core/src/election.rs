@@ -30,23 +30,36 @@ impl Node {
     fn tick_election(&mut self) {
         self.election_elapsed += 1;
         if self.election_elapsed >= self.election_timeout {
-            if self.promotable() {
-                let kind = if self.cfg.pre_vote {
-                    Campaign::Pre
-                } else {
-                    Campaign::Election
-                };
-                self.campaign(kind);
-            } else {
-                // A learner or a removed node never campaigns; it keeps waiting.
-                self.reset_election_timer();
-            }
+            self.on_election_timeout();
         } else if self.role != Role::Follower
             && self
                 .election_elapsed
                 .is_multiple_of(self.cfg.heartbeat_ticks)
         {
             self.request_votes(true);
+        }
+    }
+
+    /// What the election timer firing does, also reached through `Input::Campaign`: a
+    /// voter (pre-)campaigns; a learner or a removed node never does and keeps waiting.
+    pub(crate) fn on_election_timeout(&mut self) {
+        if !self.promotable() {
+            self.reset_election_timer();
+            return;
+        }
+        let kind = if self.cfg.pre_vote {
+            Campaign::Pre
+        } else {
+            Campaign::Election
+        };
+        self.campaign(kind);
+    }
+
+    /// `Input::Campaign`: the election timer fires now. A leader ignores it (it has no
+    /// election timer), so a script or an operator cannot depose a healthy leader by it.
+    pub(crate) fn campaign_now(&mut self) {
+        if self.role != Role::Leader {
+            self.on_election_timeout();
         }
     }
 

@@ -19,7 +19,8 @@
 //! `snapshot` (compaction, sending and installing snapshots in chunks), `read_only`
 //! (ReadIndex and lease reads), `transfer` (leadership transfer), `membership` (configurations and
 //! how a change request becomes one) and `conf_change` (carrying changes out),
-//! `node` (shared state, term rules, the `step` entry point).
+//! `node` (shared state, term rules, the `step` entry point), `pipeline` (the `Ready`
+//! contract carried out once, for every driver).
 
 mod bounds;
 mod conf_change;
@@ -32,6 +33,7 @@ pub mod log;
 mod membership;
 mod message;
 mod node;
+pub mod pipeline;
 pub mod progress;
 pub mod quorum;
 mod read_only;
@@ -50,8 +52,9 @@ pub use error::{ConfigError, RestoreError, StepError};
 pub use membership::{ConfChange, Membership, MembershipError};
 pub use message::{Message, MessageBody};
 pub use node::{Node, RestoredState, Role};
+pub use pipeline::{Apply, Observer, Pipeline, Work, Write, WriteId};
 pub use read_only::{lease_ticks, ReadMode, ReadState};
-pub use ready::{Input, Ready};
+pub use ready::{Input, Ready, SnapshotWrite};
 pub use stats::Stats;
 pub use types::{
     Entry, EntryKind, HardState, Index, LogPosition, NodeId, Snapshot, SnapshotMeta, Term,

@@ -15,7 +15,7 @@ use crate::membership::Membership;
 use crate::message::{Message, MessageBody};
 use crate::progress::Progress;
 use crate::read_only::{ReadMode, ReadQueue, ReadState};
-use crate::ready::{Input, Ready};
+use crate::ready::{Input, Ready, SnapshotWrite};
 use crate::rng::Prng;
 use crate::snapshot::IncomingSnapshot;
 use crate::stats::Stats;
@@ -61,7 +61,7 @@ pub struct Node {
     /// A snapshot arriving from the leader chunk by chunk (followers only).
     pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
     /// A snapshot for the next `Ready` to store, and whether the application installs it.
-    pub(crate) snapshot_to_write: Option<(Snapshot, bool)>,
+    pub(crate) snapshot_to_write: Option<SnapshotWrite>,
     /// Ticks since this node started: the leader's clock for leases.
     pub(crate) ticks: u64,
     /// Reads awaiting confirmation (leader only).
@@ -156,6 +156,7 @@ impl Node {
         let mut proposed = None;
         match input {
             Input::Tick => self.tick(),
+            Input::Campaign => self.campaign_now(),
             Input::Message(m) => self.step_message(m),
             Input::Propose { data } => proposed = Some(self.propose(vec![data])?),
             Input::ProposeBatch { batch } => proposed = Some(self.propose(batch)?),
@@ -213,20 +214,24 @@ impl Node {
 
     fn take_ready(&mut self, proposed: Option<LogPosition>) -> Ready {
         let hs = self.hard_state();
-        let hard_state = (hs != self.handed_hard_state).then_some(hs);
+        let prev = self.handed_hard_state;
+        let hard_state = (hs != prev).then_some(hs);
         self.handed_hard_state = hs;
-        let (snapshot, install_snapshot) = match self.snapshot_to_write.take() {
-            Some((s, install)) => (Some(s), install),
-            None => (None, false),
-        };
+        let snapshot = self.snapshot_to_write.take();
+        let entries = self.log.take_unhanded();
+        // A commit-only change may be lost in a crash: the commit index is learned again
+        // from the leader. Term, vote, entries and snapshots are promises, so they sync.
+        let must_sync = snapshot.is_some()
+            || !entries.is_empty()
+            || hard_state.is_some_and(|h| (h.term, h.vote) != (prev.term, prev.vote));
         Ready {
             hard_state,
-            entries: self.log.take_unhanded(),
+            must_sync,
+            entries,
             messages: std::mem::take(&mut self.msgs),
             messages_after_persist: std::mem::take(&mut self.msgs_after_persist),
             committed: self.log.take_committed(),
             snapshot,
-            install_snapshot,
             reads: std::mem::take(&mut self.ready_reads),
             reads_aborted: std::mem::take(&mut self.ready_reads_aborted),
             proposed,

@@ -12,6 +12,10 @@ use crate::types::{Entry, HardState, Index, LogPosition, NodeId, Snapshot};
 pub enum Input {
     /// One unit of logical time passed.
     Tick,
+    /// The election timer fires now: a follower or candidate (pre-)campaigns as it would
+    /// after an election timeout. Ignored by a leader, a learner and a removed node. For
+    /// tests, scripts and operators; a driver's timers never need it.
+    Campaign,
     /// A message from a peer arrived.
     Message(Message),
     /// The application proposes a command. Refused unless this node leads.
@@ -44,10 +48,11 @@ pub enum Input {
 ///    nothing about local durable state (a leader's appends may travel while its own
 ///    write is in progress; pre-votes change no state).
 /// 2. Persist, as if in this order: [`Ready::snapshot`] (if any) in place of the stored
-///    one, then drop the stored entries it covers — every entry if `install_snapshot`,
-///    else those with index <= its index; then [`Ready::hard_state`] (if any); then
+///    one, then drop the stored entries it covers — every entry if it was
+///    [`SnapshotWrite::Received`], else those with index <= its index; then [`Ready::hard_state`] (if any); then
 ///    [`Ready::entries`]: drop every stored entry with index >= `entries[0].index`, then
-///    append. Make it durable (fsync). Writes must become durable in the order the
+///    append. Make it durable (fsync) if [`Ready::must_sync`]; a write that needs no
+///    sync (only the commit index moved) may wait for the next one that does. Writes must become durable in the order the
 ///    `Ready`s were produced.
 ///
 ///    **Each `Ready`'s write is atomic**: after a crash the disk holds all of it or none
@@ -62,7 +67,8 @@ pub enum Input {
 ///    batch works as well.
 /// 3. Only then send [`Ready::messages_after_persist`] (votes, acknowledgements: they
 ///    promise that the state in step 2 survives a crash).
-/// 4. If `install_snapshot`, replace the state machine's state with [`Ready::snapshot`].
+/// 4. If the snapshot was [`SnapshotWrite::Received`], replace the state machine's state
+///    with it.
 ///    Then apply [`Ready::committed`] to the state machine, in order. Serve each of
 ///    [`Ready::reads`] once the state machine has applied its index; answer each of
 ///    [`Ready::reads_aborted`] with "not leader".
@@ -71,20 +77,21 @@ pub enum Input {
 ///    itself toward commit.
 ///
 /// Steps 2–5 of successive `Ready`s may be pipelined as long as each stays in order.
+/// [`crate::pipeline::Pipeline`] carries out exactly this contract; a driver that uses it
+/// supplies only the effects (sending, writing, applying).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[must_use = "a Ready carries writes and messages the driver must act on"]
 pub struct Ready {
     pub hard_state: Option<HardState>,
+    /// Step 2 must reach stable storage before step 3: a snapshot, entries, or a new term
+    /// or vote is written. False when only the commit index moved (or nothing is written).
+    pub must_sync: bool,
     pub entries: Vec<Entry>,
     pub messages: Vec<Message>,
     pub messages_after_persist: Vec<Message>,
     pub committed: Vec<Entry>,
-    /// A snapshot to store: one the application just handed in (`Input::Snapshot`), or
-    /// one received from the leader (then `install_snapshot` is set).
-    pub snapshot: Option<Snapshot>,
-    /// The snapshot came from the leader and replaces the whole log and the application's
-    /// state; the application must install it before applying `committed`.
-    pub install_snapshot: bool,
+    /// A snapshot to store, and whether it replaces the application's state.
+    pub snapshot: Option<SnapshotWrite>,
     /// Reads confirmed linearizable at an index (see [`crate::ReadState`]).
     pub reads: Vec<ReadState>,
     /// Reads that can no longer be confirmed: this node stopped leading.
@@ -96,6 +103,37 @@ pub struct Ready {
     /// snapshot was installed): the driver may connect to new members or retire this
     /// node if it was removed.
     pub membership: Option<Membership>,
+}
+
+/// A snapshot a `Ready` asks the driver to store; where it came from decides what else
+/// happens to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SnapshotWrite {
+    /// The application handed it in (`Input::Snapshot`): it already holds this state.
+    /// Stored entries up to its index are dropped; later ones stay.
+    Taken(Snapshot),
+    /// Received from the leader: it replaces the whole stored log, and the application
+    /// installs it before applying `committed`.
+    Received(Snapshot),
+}
+
+impl SnapshotWrite {
+    pub fn snapshot(&self) -> &Snapshot {
+        match self {
+            SnapshotWrite::Taken(s) | SnapshotWrite::Received(s) => s,
+        }
+    }
+
+    pub fn into_snapshot(self) -> Snapshot {
+        match self {
+            SnapshotWrite::Taken(s) | SnapshotWrite::Received(s) => s,
+        }
+    }
+
+    /// Whether the application must install it (it came from the leader).
+    pub fn is_received(&self) -> bool {
+        matches!(self, SnapshotWrite::Received(_))
+    }
 }
 
 impl Ready {

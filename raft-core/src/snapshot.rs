@@ -12,6 +12,7 @@ use crate::error::StepError;
 use crate::message::MessageBody;
 use crate::node::Node;
 use crate::progress::ProgressState;
+use crate::ready::SnapshotWrite;
 use crate::types::{Index, NodeId, Snapshot, SnapshotMeta, Term};
 
 /// A snapshot being received: the bytes so far of one leader's snapshot in one term.
@@ -62,7 +63,7 @@ impl Node {
             },
             data,
         };
-        self.snapshot_to_write = Some((snapshot.clone(), false));
+        self.snapshot_to_write = Some(SnapshotWrite::Taken(snapshot.clone()));
         self.snapshot = Some(snapshot);
         Ok(())
     }
@@ -176,7 +177,7 @@ impl Node {
             self.log.restore(&meta);
             self.set_membership(meta.membership.clone(), meta.index);
             self.stats.snapshots_installed += 1;
-            self.snapshot_to_write = Some((snapshot.clone(), true));
+            self.snapshot_to_write = Some(SnapshotWrite::Received(snapshot.clone()));
             self.snapshot = Some(snapshot);
         }
         // An acknowledgement: it leaves only once the snapshot is durable.

@@ -504,11 +504,11 @@ fn prefixes_of_one_write_are_refused_so_writes_must_be_atomic() {
         entries: vec![entry(term, last + 1)],
         commit: last + 1,
     };
-    let ready = net
-        .node(2)
-        .step(Input::Message(msg(1, 2, term, body)))
+    let work = net
+        .step_work(2, Input::Message(msg(1, 2, term, body)))
         .unwrap();
-    let (hs, entries) = (ready.hard_state, ready.entries);
+    let write = &work.writes[0];
+    let (hs, entries) = (write.hard_state, write.entries.clone());
     assert!(hs.is_some() && !entries.is_empty(), "one write, two halves");
     // Only the hard state reached the disk.
     let mut torn = net.node(2).hard_state();

@@ -369,7 +369,7 @@ fn hostile_messages(kind: u8, actions: Vec<Action>) -> TestResult {
             }
         };
         let shown = format!("{input:?}");
-        if let Err(e) = node.step(input) {
+        if let Err(e) = net.step(id, input) {
             return TestResult::error(format!("a message produced an error {e:?}: {shown}"));
         }
         if let Err(broken) = intact(before, net.node(id)) {

@@ -115,8 +115,8 @@ fn malformed_append_is_dropped_and_counted() {
         },
     };
     let before = net.node(2).log().last_index();
-    let ready = net.node(2).step(Input::Message(gap)).unwrap();
-    assert!(ready.messages_after_persist.is_empty());
+    let work = net.step_work(2, Input::Message(gap)).unwrap();
+    assert!(work.messages.is_empty() && work.writes.is_empty());
     assert_eq!(net.node(2).log().last_index(), before);
     assert_eq!(net.node(2).stats().dropped_malformed, 1);
 }
@@ -299,6 +299,7 @@ fn same_inputs_same_outputs() {
         net.deliver(|_| true);
         net.nodes
             .iter()
+            .map(|p| p.node())
             .map(|n| (n.term(), n.log().committed(), n.hard_state()))
             .collect::<Vec<_>>()
     };
@@ -579,9 +580,9 @@ fn a_batch_travels_in_one_append_per_follower() {
     let mut net = net_with_commits(0, 1024, 0);
     let batch: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i]).collect();
     let before = net.node(1).log().last_index();
-    let ready = net.node(1).step(Input::ProposeBatch { batch }).unwrap();
-    assert_eq!(ready.proposed.map(|p| p.index), Some(before + 5));
-    let appends: Vec<usize> = ready
+    let work = net.step_work(1, Input::ProposeBatch { batch }).unwrap();
+    assert_eq!(work.proposed.map(|p| p.index), Some(before + 5));
+    let appends: Vec<usize> = work
         .messages
         .iter()
         .filter_map(|m| match &m.body {

@@ -3,12 +3,15 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use raft_core::{
-    Config, Entry, Input, LogPosition, Message, Node, ReadState, RestoredState, Role, StepError,
+    Config, Input, LogPosition, Message, Node, Pipeline, ReadState, RestoredState, Role, StepError,
+    Work,
 };
 
 /// A tiny synchronous network: persistence is instant, messages queue until delivered.
 pub struct Net {
-    pub nodes: Vec<Node>,
+    pub nodes: Vec<Pipeline>,
+    /// What each node's writes add up to.
+    pub disks: Vec<RestoredState>,
     pub queue: Vec<Message>,
     /// Confirmed reads and installed snapshots, by node.
     pub reads: Vec<(u64, ReadState)>,
@@ -41,11 +44,12 @@ impl Net {
                     ..Config::new(id, initial)
                 };
                 tweak(&mut cfg);
-                Node::new(cfg, RestoredState::default()).unwrap()
+                Pipeline::new(Node::new(cfg, RestoredState::default()).unwrap())
             })
             .collect();
         Net {
             nodes,
+            disks: vec![RestoredState::default(); total as usize],
             queue: Vec::new(),
             reads: Vec::new(),
             reads_aborted: Vec::new(),
@@ -53,26 +57,37 @@ impl Net {
         }
     }
 
-    pub fn node(&mut self, id: u64) -> &mut Node {
-        &mut self.nodes[(id - 1) as usize]
+    pub fn node(&self, id: u64) -> &Node {
+        self.nodes[(id - 1) as usize].node()
     }
 
-    /// Steps a node and treats its Ready as done at once (persist, send, report durable).
+    /// Steps a node and carries its work out at once (every write durable on the spot,
+    /// messages queued).
     pub fn step(&mut self, id: u64, input: Input) -> Result<(), StepError> {
-        let ready = self.node(id).step(input)?;
-        self.queue.extend(ready.messages);
-        self.queue.extend(ready.messages_after_persist);
-        self.reads.extend(ready.reads.iter().map(|r| (id, *r)));
-        self.reads_aborted
-            .extend(ready.reads_aborted.iter().map(|&r| (id, r)));
-        let snapshot = ready.snapshot.as_ref().map(|s| s.meta.position());
-        if let (Some(pos), true) = (snapshot, ready.install_snapshot) {
-            self.installs.push((id, pos));
+        self.step_work(id, input).map(drop)
+    }
+
+    /// [`Net::step`], returning all the work carried out, for tests that look at it.
+    pub fn step_work(&mut self, id: u64, input: Input) -> Result<Work, StepError> {
+        let slot = (id - 1) as usize;
+        let mut work = self.nodes[slot].step(input)?;
+        let mut done = 0;
+        while let Some(write) = work.writes.get(done) {
+            write.apply_to(&mut self.disks[slot]);
+            let id = write.id;
+            done += 1;
+            work.extend(self.nodes[slot].persisted(id));
         }
-        if let Some(pos) = ready.entries.last().map(Entry::position).or(snapshot) {
-            self.step(id, Input::Persisted(pos))?;
+        self.queue.extend(work.messages.iter().cloned());
+        for apply in &work.applies {
+            self.reads.extend(apply.reads.iter().map(|r| (id, *r)));
+            self.reads_aborted
+                .extend(apply.reads_aborted.iter().map(|&r| (id, r)));
+            if let Some(s) = &apply.install {
+                self.installs.push((id, s.meta.position()));
+            }
         }
-        Ok(())
+        Ok(work)
     }
 
     /// Delivers queued messages until quiet, dropping those `keep` rejects.
