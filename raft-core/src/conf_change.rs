@@ -23,13 +23,27 @@ impl Node {
                 committed,
             });
         }
-        let next = self.membership.apply(changes)?;
+        let next = self.next_membership(changes)?;
         for &change in changes {
             if let ConfChange::AddVoter(id) = change {
                 self.check_promotion_caught_up(id)?;
             }
         }
         Ok(self.append_conf_entry(&next))
+    }
+
+    /// The configuration `changes` lead to from the one in force.
+    #[cfg(not(feature = "bug-injection"))]
+    fn next_membership(&self, changes: &[ConfChange]) -> Result<Membership, MembershipError> {
+        self.membership.apply(changes)
+    }
+
+    #[cfg(feature = "bug-injection")]
+    fn next_membership(&self, changes: &[ConfChange]) -> Result<Membership, MembershipError> {
+        if self.cfg.has_bug(crate::config::InjectedBug::SkipJoint) {
+            return self.membership.apply_skipping_joint(changes);
+        }
+        self.membership.apply(changes)
     }
 
     /// A learner becomes a voter only once it holds everything committed when asked: a

@@ -68,6 +68,10 @@ pub enum InjectedBug {
     /// leader (a higher-term rejection, for one), as it did before issue 11: a stale
     /// lease read after a delayed higher-term response.
     LeaseFollowsLeader,
+    /// A change that moves two or more voters enters the new configuration directly
+    /// instead of through a joint one: the old and the new majorities need not
+    /// intersect, so two leaders can be elected in one term.
+    SkipJoint,
 }
 
 /// Election timeouts are drawn below `2 * election_ticks`, which must fit a `u32`.

@@ -20,11 +20,13 @@
 //! (ReadIndex and lease reads), `transfer` (leadership transfer), `membership` (configurations and
 //! how a change request becomes one) and `conf_change` (carrying changes out),
 //! `node` (shared state, term rules, the `step` entry point), `pipeline` (the `Ready`
-//! contract carried out once, for every driver).
+//! contract carried out once, for every driver), `display` (the compact text forms of
+//! messages, inputs, `Ready`s and pipeline work that protocol scripts print).
 
 mod bounds;
 mod conf_change;
 mod config;
+mod display;
 mod election;
 mod error;
 mod follower;

@@ -138,6 +138,43 @@ impl Membership {
     /// The configuration that results from applying `changes` to this (non-joint) one:
     /// simple when at most one voter changes, else joint with these voters outgoing.
     pub fn apply(&self, changes: &[ConfChange]) -> Result<Membership, MembershipError> {
+        let (voters, learners) = self.edited(changes)?;
+        let next = if self.voters.symmetric_difference(&voters).count() <= 1 {
+            Membership {
+                voters,
+                learners,
+                ..Membership::default()
+            }
+        } else {
+            self.enter_joint(voters, learners)
+        };
+        next.validate()?;
+        Ok(next)
+    }
+
+    /// The injected bug `SkipJoint`: the edited configuration, entered directly however
+    /// many voters change.
+    #[cfg(feature = "bug-injection")]
+    pub(crate) fn apply_skipping_joint(
+        &self,
+        changes: &[ConfChange],
+    ) -> Result<Membership, MembershipError> {
+        let (voters, learners) = self.edited(changes)?;
+        let next = Membership {
+            voters,
+            learners,
+            ..Membership::default()
+        };
+        next.validate()?;
+        Ok(next)
+    }
+
+    /// The voters and learners `changes` ask for, checked against this (non-joint)
+    /// configuration.
+    fn edited(
+        &self,
+        changes: &[ConfChange],
+    ) -> Result<(BTreeSet<NodeId>, BTreeSet<NodeId>), MembershipError> {
         if self.is_joint() {
             return Err(MembershipError::AlreadyJoint);
         }
@@ -162,17 +199,7 @@ impl Membership {
                 }
             }
         }
-        let next = if self.voters.symmetric_difference(&voters).count() <= 1 {
-            Membership {
-                voters,
-                learners,
-                ..Membership::default()
-            }
-        } else {
-            self.enter_joint(voters, learners)
-        };
-        next.validate()?;
-        Ok(next)
+        Ok((voters, learners))
     }
 
     /// Joint: new voters incoming, the current ones outgoing. An outgoing voter that is
