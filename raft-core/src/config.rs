@@ -36,6 +36,11 @@ pub struct Config {
     pub entry_bytes_max: usize,
     /// Bytes of snapshot data in one InstallSnapshot chunk.
     pub snapshot_chunk_bytes: usize,
+    /// Largest snapshot accepted: handed in by the application (`Input::Snapshot` is
+    /// refused beyond it) or announced by a leader (its chunks are dropped and counted in
+    /// `Stats::dropped_snapshot_too_large`), so a hostile or corrupt leader cannot make a
+    /// follower buffer without bound.
+    pub snapshot_bytes_max: usize,
     /// How `Input::Read` is confirmed. `Lease` requires `check_quorum` and must be set on
     /// every node (followers then also refuse votes for an election timeout after boot).
     pub read_mode: ReadMode,
@@ -96,6 +101,7 @@ impl Config {
             append_bytes_max: 1 << 20,
             entry_bytes_max: 1 << 20,
             snapshot_chunk_bytes: 256 << 10,
+            snapshot_bytes_max: 1 << 30,
             read_mode: ReadMode::Safe,
             lease_clock_drift_ppm: 50_000,
             reads_pending_max: 4096,
@@ -148,6 +154,7 @@ impl Config {
             ("uncommitted_bytes_max", self.uncommitted_bytes_max),
             ("entry_bytes_max", self.entry_bytes_max),
             ("snapshot_chunk_bytes", self.snapshot_chunk_bytes),
+            ("snapshot_bytes_max", self.snapshot_bytes_max),
             ("reads_pending_max", self.reads_pending_max),
         ];
         if self.read_mode == ReadMode::Lease && !self.check_quorum {

@@ -33,6 +33,8 @@ pub enum StepError {
         first: Index,
         applied: Index,
     },
+    #[error("snapshot of {size_bytes} bytes exceeds the limit of {max_bytes} bytes")]
+    SnapshotTooLarge { size_bytes: usize, max_bytes: usize },
     #[error("a membership change at index {index} is not committed yet (commit {committed})")]
     ConfChangePending { index: Index, committed: Index },
     #[error(

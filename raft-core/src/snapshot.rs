@@ -36,6 +36,14 @@ pub(crate) struct Chunk {
 impl Node {
     /// `Input::Snapshot`: the application's state through `index` replaces the log prefix.
     pub(crate) fn take_snapshot(&mut self, index: Index, data: Vec<u8>) -> Result<(), StepError> {
+        let max_bytes = self.cfg.snapshot_bytes_max;
+        if data.len() > max_bytes {
+            let size_bytes = data.len();
+            return Err(StepError::SnapshotTooLarge {
+                size_bytes,
+                max_bytes,
+            });
+        }
         let (first, applied) = (self.log.first_index(), self.log.applied());
         if index < first || index > applied {
             return Err(StepError::SnapshotOutOfRange {
@@ -111,6 +119,13 @@ impl Node {
             self.stats.dropped_malformed += 1;
             return;
         }
+        if chunk.total_bytes > self.cfg.snapshot_bytes_max as u64 {
+            // Refused before a byte is buffered; the leader keeps probing, and the
+            // operator sees the counter (raising the limit is the fix).
+            self.incoming_snapshot = None;
+            self.stats.dropped_snapshot_too_large += 1;
+            return;
+        }
         let index = chunk.meta.index;
         match self.accept_chunk(leader, chunk) {
             Ok(snapshot) => self.install_snapshot(leader, snapshot),
@@ -155,6 +170,10 @@ impl Node {
         assert!(
             held <= incoming.total_bytes,
             "chunks never overrun the total"
+        );
+        assert!(
+            held <= self.cfg.snapshot_bytes_max as u64,
+            "the total was checked against the limit"
         );
         if held < incoming.total_bytes {
             return Err(held);

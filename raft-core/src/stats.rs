@@ -16,6 +16,8 @@ pub struct Stats {
     pub dropped_malformed: u64,
     /// Messages that make no sense in the current role (e.g. a vote response to a leader).
     pub dropped_unexpected: u64,
+    /// Snapshot chunks of a snapshot larger than `Config::snapshot_bytes_max`.
+    pub dropped_snapshot_too_large: u64,
     pub elections_started: u64,
     /// Campaigns not started because the term reached `TERM_MAX`.
     pub campaigns_refused_at_term_max: u64,

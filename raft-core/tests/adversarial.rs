@@ -8,7 +8,8 @@ use common::Net;
 
 use raft_core::{
     Config, Entry, EntryKind, HardState, Input, Membership, Message, MessageBody, Node, ReadMode,
-    RestoreError, RestoredState, Role, Snapshot, SnapshotMeta, INDEX_MAX, TERM_JUMP_MAX, TERM_MAX,
+    RestoreError, RestoredState, Role, Snapshot, SnapshotMeta, StepError, INDEX_MAX, TERM_JUMP_MAX,
+    TERM_MAX,
 };
 
 fn entry(term: u64, index: u64) -> Entry {
@@ -536,5 +537,64 @@ fn prefixes_of_one_write_are_refused_so_writes_must_be_atomic() {
     assert!(matches!(
         Node::new(cfg, state),
         Err(RestoreError::SnapshotBeyondHardState { .. })
+    ));
+}
+
+#[test]
+fn a_snapshot_beyond_the_limit_is_refused_with_a_typed_error() {
+    let mut net = Net::with(3, |c| c.snapshot_bytes_max = 8);
+    net.elect(1);
+    let applied = net.node(1).log().applied();
+    let too_big = Input::Snapshot {
+        index: applied,
+        data: vec![0; 9],
+    };
+    assert_eq!(
+        net.step(1, too_big),
+        Err(StepError::SnapshotTooLarge {
+            size_bytes: 9,
+            max_bytes: 8
+        })
+    );
+    let fits = Input::Snapshot {
+        index: applied,
+        data: vec![0; 8],
+    };
+    assert_eq!(net.step(1, fits), Ok(()));
+}
+
+#[test]
+fn chunks_of_an_oversized_snapshot_are_dropped_before_anything_is_buffered() {
+    let mut net = Net::with(3, |c| c.snapshot_bytes_max = 1 << 20);
+    net.elect(1);
+    let term = net.node(2).term();
+    let membership = net.node(2).membership().clone();
+    let chunk = |total_bytes| MessageBody::InstallSnapshot {
+        meta: SnapshotMeta {
+            index: 50,
+            term,
+            membership: membership.clone(),
+        },
+        total_bytes,
+        offset: 0,
+        data: vec![7; 16],
+    };
+    for total_bytes in [u64::MAX, (1 << 20) + 1] {
+        let work = net
+            .step_work(2, Input::Message(msg(1, 2, term, chunk(total_bytes))))
+            .unwrap();
+        assert!(work.is_empty(), "no reply, no write: {work:?}");
+    }
+    assert_eq!(net.node(2).stats().dropped_snapshot_too_large, 2);
+    // At the limit, the first chunk is taken and the leader is asked for the next.
+    let work = net
+        .step_work(2, Input::Message(msg(1, 2, term, chunk(1 << 20))))
+        .unwrap();
+    assert!(matches!(
+        work.messages[0].body,
+        MessageBody::SnapshotResponse {
+            received_bytes: 16,
+            ..
+        }
     ));
 }
