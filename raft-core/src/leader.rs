@@ -141,11 +141,12 @@ impl Node {
         }
         let last = entries.last().map(|e| e.index);
         let bytes = entries.iter().map(Entry::size_bytes).sum();
-        self.progress
-            .get_mut(&peer)
-            .expect("peer progress")
-            .sent(last, bytes);
         let commit = self.log.committed();
+        let pr = self.progress.get_mut(&peer).expect("peer progress");
+        pr.sent(last, bytes);
+        // The follower commits up to what this append ends with; remembering it keeps
+        // `maybe_send_commit` from sending the same commit again in an empty append.
+        pr.commit_sent = pr.commit_sent.max(commit.min(last.unwrap_or(prev_index)));
         self.send(
             peer,
             self.term,
