@@ -85,6 +85,12 @@ const ELECTION_TICKS_MAX: usize = 1 << 30;
 const INFLIGHT_MSGS_MAX: usize = 1 << 16;
 
 impl Config {
+    /// "No limit" for any of the byte limits (`*_bytes_max`, `entry_bytes_max`,
+    /// `snapshot_bytes_max`) and `reads_pending_max`: nothing is preallocated from them
+    /// and no arithmetic on them can overflow. Count limits that size buffers
+    /// (`inflight_msgs_max`, `election_ticks`) have ceilings instead.
+    pub const UNLIMITED: usize = usize::MAX;
+
     /// Defaults chosen for a 10 ms tick (etcd's defaults): 100 ms heartbeats, 1–2 s election
     /// timeouts. Long timeouts keep elections live when replies can take seconds.
     pub fn new(id: NodeId, voters: Vec<NodeId>) -> Self {

@@ -92,7 +92,8 @@ impl Node {
             return false;
         }
         let offset = pr.snapshot_offset_bytes.min(total_bytes);
-        let end = (offset + self.cfg.snapshot_chunk_bytes as u64).min(total_bytes);
+        let chunk_bytes = self.cfg.snapshot_chunk_bytes as u64;
+        let end = offset.saturating_add(chunk_bytes).min(total_bytes);
         let data = snapshot.data[offset as usize..end as usize].to_vec();
         pr.sent(None, data.len());
         self.stats.snapshot_chunks_sent += 1;

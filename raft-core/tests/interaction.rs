@@ -622,3 +622,65 @@ fn proposals_beyond_the_uncommitted_limit_are_refused_until_commit() {
     net.deliver(|_| true);
     assert!(net.step(1, Input::Propose { data: vec![0; 50] }).is_ok());
 }
+
+#[test]
+fn every_byte_limit_can_be_unlimited() {
+    let mut net = Net::with(3, |c| {
+        c.inflight_bytes_max = Config::UNLIMITED;
+        c.uncommitted_bytes_max = Config::UNLIMITED;
+        c.append_bytes_max = Config::UNLIMITED;
+        c.entry_bytes_max = Config::UNLIMITED;
+        c.snapshot_chunk_bytes = Config::UNLIMITED;
+        c.snapshot_bytes_max = Config::UNLIMITED;
+        c.reads_pending_max = Config::UNLIMITED;
+        assert_eq!(c.validate(), Ok(()));
+    });
+    net.elect(1);
+    let batch: Vec<Vec<u8>> = (0..100u8).map(|i| vec![i; 1000]).collect();
+    net.step(1, Input::ProposeBatch { batch }).unwrap();
+    net.deliver(|m| m.to != 3);
+    net.step(1, Input::Read { id: 1 }).unwrap();
+    net.deliver(|m| m.to != 3);
+    assert_eq!(net.reads.len(), 1, "the read is confirmed");
+    // Node 3 missed everything; the leader compacts, so node 3 needs the snapshot, sent
+    // in one chunk of unlimited size.
+    let applied = net.node(1).log().applied();
+    let data = vec![1; 4096];
+    net.step(
+        1,
+        Input::Snapshot {
+            index: applied,
+            data,
+        },
+    )
+    .unwrap();
+    net.tick(1, 10);
+    // Node 3 says it holds a prefix: the next chunk starts past 0 and still has no limit.
+    let mut chunks_dropped = 0;
+    net.deliver(|m| {
+        let chunk = matches!(m.body, MessageBody::InstallSnapshot { .. });
+        chunks_dropped += usize::from(chunk);
+        !chunk
+    });
+    assert_eq!(chunks_dropped, 1);
+    let term = net.node(1).term();
+    let body = MessageBody::SnapshotResponse {
+        index: applied,
+        received_bytes: 100,
+    };
+    net.inject(Message {
+        from: 3,
+        to: 1,
+        term,
+        body,
+    });
+    net.deliver(|_| true);
+    net.tick(1, 10);
+    net.deliver(|_| true);
+    let last = net.node(1).log().last_index();
+    assert!((1..=3).all(|id| net.node(id).log().committed() == last));
+    assert_eq!(
+        net.installs,
+        vec![(3, net.node(1).log().snapshot_position())]
+    );
+}
