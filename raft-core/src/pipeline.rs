@@ -85,14 +85,16 @@ impl Write {
     }
 }
 
-/// Step 4 of the contract for one `Ready`, released once every earlier write is durable.
+/// Step 4 of the contract for one `Ready`: installs, committed entries and membership are
+/// released once every earlier write is durable; reads at once (see `reads`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Apply {
     /// Replace the application's state with this (received from the leader) first.
     pub install: Option<Snapshot>,
     /// Then apply these, in order.
     pub committed: Vec<Entry>,
-    /// Serve each once the application has applied its index.
+    /// Serve each once the application has applied its index — which may arrive in a
+    /// later `Apply`: reads are released without waiting for writes in flight.
     pub reads: Vec<ReadState>,
     /// Answer each with "not leader".
     pub reads_aborted: Vec<u64>,
@@ -285,12 +287,22 @@ impl Pipeline {
             .as_ref()
             .filter(|s| s.is_received())
             .map(|s| s.snapshot().clone());
+        // Confirmed reads promise nothing about local durability (their index is
+        // committed, so durable on a quorum), and the application serves each only once
+        // it has applied that index: they leave at once rather than behind the writes.
+        let reads = Apply {
+            reads,
+            reads_aborted,
+            ..Apply::default()
+        };
+        if !reads.is_empty() {
+            work.applies.push(reads);
+        }
         let apply = Apply {
             install,
             committed,
-            reads,
-            reads_aborted,
             membership,
+            ..Apply::default()
         };
         if hard_state.is_some() || snapshot.is_some() || !entries.is_empty() {
             let write = Write {

@@ -146,10 +146,36 @@ fn writes_reported_out_of_order_are_a_driver_bug() {
 fn a_ready_with_nothing_to_write_waits_behind_the_writes_in_flight() {
     let mut net = Net::new(3);
     net.elect(1);
+    net.step(1, Input::Propose { data: vec![1] }).unwrap();
+    let append = net.take(|m| m.to == 2 && matches!(m.body, MessageBody::Append { .. }));
+    let follower = &mut net.nodes[1];
+    let first = follower.receive(append[0].clone());
+    assert_eq!(first.writes.len(), 1, "the entry is being written");
+    // The same append again (a duplicate on the wire): nothing new to write, but its
+    // acknowledgement promises the entry is durable, so it waits for the first write.
+    let again = follower.receive(append[0].clone());
+    assert!(
+        again.writes.is_empty() && again.messages.is_empty(),
+        "{again:?}"
+    );
+    let released = follower.persisted(first.writes[0].id);
+    let acks = bodies(&released)
+        .into_iter()
+        .filter(|b| matches!(b, MessageBody::AppendResponse { reject: false, .. }))
+        .count();
+    assert_eq!(
+        acks, 2,
+        "both acknowledgements leave once the entry is durable"
+    );
+}
+
+#[test]
+fn confirmed_reads_leave_at_once_while_writes_are_in_flight() {
+    let mut net = Net::new(3);
+    net.elect(1);
     let leader = &mut net.nodes[0];
     let proposal = leader.step(Input::Propose { data: vec![1] }).unwrap();
     let read = leader.step(Input::Read { id: 7 }).unwrap();
-    assert!(read.writes.is_empty(), "a read writes nothing");
     let round = read
         .messages
         .iter()
@@ -166,17 +192,23 @@ fn a_ready_with_nothing_to_write_waits_behind_the_writes_in_flight() {
         body: MessageBody::HeartbeatResponse { round },
     };
     let confirmed = leader.receive(reply);
-    assert!(
-        confirmed.applies.is_empty(),
-        "the confirmed read waits behind the proposal's write"
-    );
-    let released = leader.persisted(proposal.writes[0].id);
-    let reads: Vec<u64> = released
+    let reads: Vec<(u64, u64)> = confirmed
         .applies
         .iter()
-        .flat_map(|a| a.reads.iter().map(|r| r.id))
+        .flat_map(|a| a.reads.iter().map(|r| (r.id, r.index)))
         .collect();
-    assert_eq!(reads, vec![7]);
+    let committed = leader.node().log().committed();
+    assert_eq!(
+        reads,
+        vec![(7, committed)],
+        "served once applied through {committed}"
+    );
+    assert_eq!(
+        leader.writes_in_flight(),
+        1,
+        "the proposal is still being written"
+    );
+    drop(proposal);
 }
 
 fn snapshot(index: u64, term: u64) -> Snapshot {
