@@ -9,12 +9,21 @@ use std::collections::{BTreeSet, VecDeque};
 use kv_core::service::{Reply, Request, Server, ServerConfig, ServerInput, StateMachine};
 use raft_core::{Config, Message, NodeId, RestoredState, Role};
 
+/// One server step as data: its input and what it returned, postcard-encoded.
+pub struct Recorded {
+    pub node: NodeId,
+    pub input: Vec<u8>,
+    pub ready: Vec<u8>,
+}
+
 pub struct Net<S: StateMachine> {
     pub servers: Vec<Server<S>>,
     pub disks: Vec<RestoredState>,
     pub queue: VecDeque<Message>,
     pub cut: BTreeSet<NodeId>,
     pub replies: Vec<(NodeId, Reply<S::Output>)>,
+    /// Every step of every server, in order: a run replays from this alone.
+    pub trace: Vec<Recorded>,
     tweak: fn(&mut ServerConfig),
 }
 
@@ -36,6 +45,7 @@ impl<S: StateMachine> Net<S> {
             queue: VecDeque::new(),
             cut: BTreeSet::new(),
             replies: Vec::new(),
+            trace: Vec::new(),
             tweak,
         }
     }
@@ -48,7 +58,13 @@ impl<S: StateMachine> Net<S> {
         let mut input = Some(input);
         for _ in 0..10_000 {
             let Some(next) = input.take() else { return };
+            let input_bytes = postcard::to_allocvec(&next).unwrap();
             let ready = self.servers[slot].step(next);
+            self.trace.push(Recorded {
+                node: id,
+                input: input_bytes,
+                ready: postcard::to_allocvec(&ready).unwrap(),
+            });
             self.queue.extend(ready.messages);
             self.replies
                 .extend(ready.replies.into_iter().map(|r| (id, r)));
