@@ -1,33 +1,53 @@
-//! A linearizable replicated key/value service (MIT 6.824 lab 3) on `raft-core`, as pure
-//! deterministic state machines.
+//! Linearizable replicated services on `raft-core`, as pure deterministic state machines:
+//! a generic service layer, and the key/value service of MIT 6.824 lab 3 built on it.
 //!
-//! - [`KvState`]: the replicated state machine — Get / Put / Append / Delete /
-//!   compare-and-set over string keys, plus a session table (client → last sequence number
-//!   and its outcome) so a retried write applies at most once, across snapshots and
-//!   restarts.
-//! - [`Server`]: a `raft_core::Node` and a `KvState` stepped as one machine. Writes become
-//!   log entries and are answered when their entry applies, matched by (term, index) so a
-//!   lost leadership answers "wrong leader", never another command's outcome. Reads use
-//!   ReadIndex (or the node's lease, if configured) and take no log entry. Requests time
-//!   out in ticks. A snapshot is taken when the Raft state reaches `max_raft_state_bytes`.
-//! - [`Clerk`]: the client as a state machine — leader cache, retries on timeout or wrong
-//!   leader, one sequence number per operation — so the same clerk runs in the simulator
-//!   and over TCP.
+//! # The generic layer: [`service`]
 //!
-//! What this crate is **not**: it does no I/O, reads no clock, owns no threads. It does not
-//! route replies to clients or move bytes; drivers do. It is not sharded (that is the shard
-//! KV, built on top), and it does not evict sessions: a client that never returns keeps
-//! its session entry (a few dozen bytes) until a future session-expiry scheme lands.
+//! Lab 3's key/value server, lab 4's shard controller and its shard groups are one
+//! pattern over different data, so the pattern is written once:
+//!
+//! - [`service::StateMachine`]: what an application supplies — `route` an operation to a
+//!   write (a `Command`, through the log) or a read (a `Query`, by ReadIndex), `apply` a
+//!   committed write, answer a `query`, `snapshot` and `restore` itself.
+//! - [`service::Replicated`]: the state machine plus the session table (client → last
+//!   sequence number and its output). A retried write applies once and gets its first
+//!   outcome; a write older than the client's last is `Stale`. Snapshots carry the table,
+//!   so the guarantee survives compaction, installs and restarts. Applications never see
+//!   sessions.
+//! - [`service::Server`]: a `raft_core::Node` (in a `raft_core::Pipeline`) and a
+//!   `Replicated`, stepped as one machine. Writes become log entries and are answered when
+//!   their entry applies, matched by (term, index), so a lost leadership answers "wrong
+//!   leader", never another command's outcome. Reads use ReadIndex (or the node's lease,
+//!   if configured) and take no log entry. Requests time out in ticks. A snapshot is taken
+//!   when the Raft state reaches `max_raft_state_bytes`.
+//! - [`service::Clerk`]: the client as a state machine — leader cache, retries on timeout
+//!   or wrong leader, one sequence number per operation — generic only in the operation
+//!   and outcome it carries, so the same clerk runs in the simulator and over TCP.
+//!
+//! Every input and output of a server or clerk step is a serde type (postcard on the
+//! wire), so a run can be recorded and replayed as data.
+//!
+//! # The key/value service: [`KvState`] and the names at the crate root
+//!
+//! [`KvState`] is the map: Get / Put / Append / Delete / compare-and-set over string
+//! keys. [`Server`], [`ServerInput`], [`ServerReady`], [`Request`], [`Reply`], [`Clerk`],
+//! [`ClerkInput`], [`ClerkReady`], [`Completion`] ... are the generic types instantiated
+//! for it, so lab 3 code reads as if the service were written for key/value alone.
+//!
+//! # What this crate is not
+//!
+//! It does no I/O, reads no clock, owns no threads. It does not route replies to clients
+//! or move bytes; drivers do. It is not sharded (that is the shard KV, built on the same
+//! layer), and it does not evict sessions: a client that never returns keeps its session
+//! entry (its id, seq and last output) until a future session-expiry scheme lands.
+//! Commands a server proposes on its own behalf (lab 4's configuration changes and shard
+//! moves) are not yet part of the generic layer: every command today comes from a client
+//! session.
 
-mod clerk;
-mod config;
-mod op;
-mod pending;
-mod server;
-mod state_machine;
+mod kv;
+pub mod service;
 
-pub use clerk::{Clerk, ClerkBusy, ClerkConfig, ClerkInput, ClerkReady, Completion};
-pub use config::ServerConfig;
-pub use op::{ClientId, KvError, Op, Outcome, Reply, Request};
-pub use server::{Server, ServerError, ServerInput, ServerReady, ServerStats};
-pub use state_machine::{Applied, Command, DecodeError, KvState, Session};
+pub use kv::{Applied, Clerk, ClerkInput, ClerkReady, Command, Completion, KvError, Session};
+pub use kv::{KvState, Op, Outcome, Reply, Request, Server, ServerInput, ServerReady};
+pub use service::{ClerkBusy, ClerkConfig, ClientId, DecodeError, ServerConfig};
+pub use service::{ServerError, ServerStats, ServiceError, StateMachine};

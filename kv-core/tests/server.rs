@@ -1,116 +1,11 @@
 //! Scripted interaction tests of the KV server: three servers, a hand-driven network and
 //! instant storage. Each reads as a scenario: who is cut off, who ticks, what arrives.
 
-use std::collections::{BTreeSet, VecDeque};
+mod common;
 
-use kv_core::{KvError, Op, Outcome, Reply, Request, Server, ServerConfig, ServerInput};
-use raft_core::{Config, Message, NodeId, RestoredState, Role};
+use kv_core::{KvError, KvState, Op, Outcome, ServerConfig, ServerInput};
 
-struct Net {
-    servers: Vec<Server>,
-    disks: Vec<RestoredState>,
-    queue: VecDeque<Message>,
-    cut: BTreeSet<NodeId>,
-    replies: Vec<(NodeId, Reply)>,
-    tweak: fn(&mut ServerConfig),
-}
-
-fn config(id: NodeId, tweak: fn(&mut ServerConfig)) -> ServerConfig {
-    let mut cfg = ServerConfig::new(Config::new(id, vec![1, 2, 3]));
-    cfg.raft.seed = id;
-    tweak(&mut cfg);
-    cfg
-}
-
-impl Net {
-    fn new(tweak: fn(&mut ServerConfig)) -> Self {
-        let servers = (1..=3)
-            .map(|id| Server::new(config(id, tweak), RestoredState::default()).unwrap())
-            .collect();
-        Net {
-            servers,
-            disks: vec![RestoredState::default(); 3],
-            queue: VecDeque::new(),
-            cut: BTreeSet::new(),
-            replies: Vec::new(),
-            tweak,
-        }
-    }
-
-    /// Storage is instant: each write lands on the disk and is reported at once, in
-    /// the order handed out (reporting one may hand out more, which queue behind).
-    fn step(&mut self, id: NodeId, input: ServerInput) {
-        let slot = id as usize - 1;
-        let mut writes = VecDeque::new();
-        let mut input = Some(input);
-        for _ in 0..10_000 {
-            let Some(next) = input.take() else { return };
-            let ready = self.servers[slot].step(next);
-            self.queue.extend(ready.messages);
-            self.replies
-                .extend(ready.replies.into_iter().map(|r| (id, r)));
-            writes.extend(ready.writes);
-            if let Some(w) = writes.pop_front() {
-                w.apply_to(&mut self.disks[slot]);
-                input = Some(ServerInput::Persisted(w.id));
-            }
-        }
-        panic!("writes never stopped coming");
-    }
-
-    fn deliver(&mut self) {
-        for _ in 0..100_000 {
-            let Some(m) = self.queue.pop_front() else {
-                return;
-            };
-            if !self.cut.contains(&m.from) && !self.cut.contains(&m.to) {
-                self.step(m.to, ServerInput::Message(m));
-            }
-        }
-        panic!("messages never stopped flowing");
-    }
-
-    /// Ticks only `ids` (others' clocks stand still) until `leader` leads.
-    fn elect(&mut self, leader: NodeId, ids: &[NodeId]) {
-        for _ in 0..1000 {
-            for &id in ids {
-                self.step(id, ServerInput::Tick);
-            }
-            self.deliver();
-            if self.server(leader).node().role() == Role::Leader {
-                return;
-            }
-        }
-        panic!("{leader} was not elected");
-    }
-
-    /// Ticks `leader` through one heartbeat interval and delivers everything.
-    fn heartbeat(&mut self, leader: NodeId) {
-        for _ in 0..10 {
-            self.step(leader, ServerInput::Tick);
-        }
-        self.deliver();
-    }
-
-    fn server(&self, id: NodeId) -> &Server {
-        &self.servers[id as usize - 1]
-    }
-
-    fn request(&mut self, to: NodeId, client: u64, seq: u64, op: Op) {
-        self.step(to, ServerInput::Request(Request { client, seq, op }));
-        self.deliver();
-    }
-
-    fn take_reply(&mut self, client: u64) -> Option<Reply> {
-        let at = self.replies.iter().position(|(_, r)| r.client == client)?;
-        Some(self.replies.remove(at).1)
-    }
-
-    fn restart(&mut self, id: NodeId) {
-        let disk = self.disks[id as usize - 1].clone();
-        self.servers[id as usize - 1] = Server::new(config(id, self.tweak), disk).unwrap();
-    }
-}
+type Net = common::Net<KvState>;
 
 fn put(value: &str) -> Op {
     Op::Put {

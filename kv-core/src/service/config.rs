@@ -1,17 +1,18 @@
 //! Server configuration: the Raft node's, plus the service's own limits.
 
 use raft_core::Config;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerConfig {
     pub raft: Config,
     /// Take a snapshot once the Raft state (hard state and log, as persisted) reaches this
     /// many bytes; `None` never snapshots (the course's `maxraftstate = -1`).
     pub max_raft_state_bytes: Option<usize>,
-    /// A request not answered within this many ticks gets `KvError::Timeout`, so a client
+    /// A request not answered within this many ticks gets `ServiceError::Timeout`, so a client
     /// stuck on a leader in a minority moves on.
     pub request_timeout_ticks: u64,
-    /// Requests awaiting an answer before new ones get `KvError::Busy`.
+    /// Requests awaiting an answer before new ones get `ServiceError::Busy`.
     pub pending_max: usize,
 }
 

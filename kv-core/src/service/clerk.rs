@@ -9,12 +9,14 @@
 //! A client id must never be reused with restarted sequence numbers: a driver gives each
 //! clerk a fresh id (e.g. random 64 bits) when it is created.
 
+use std::marker::PhantomData;
+
 use raft_core::NodeId;
 use serde::{Deserialize, Serialize};
 
-use crate::op::{ClientId, KvError, Op, Outcome, Reply, Request};
+use super::message::{ClientId, Reply, Request, ServiceError};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClerkConfig {
     pub client: ClientId,
     /// Every server of the cluster, in a fixed order.
@@ -38,37 +40,48 @@ impl ClerkConfig {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClerkInput {
+/// Everything that can happen to a clerk: `O` is the operation it carries, `T` what the
+/// operation returns (the state machine's `Op` and `Output`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClerkInput<O, T> {
     /// Start an operation; refused while one is outstanding.
-    Submit(Op),
+    Submit(O),
     /// A server's reply arrived.
     Reply {
         from: NodeId,
-        reply: Reply,
+        reply: Reply<T>,
     },
     Tick,
 }
 
 /// A finished operation: its outcome, or why it can never succeed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Completion {
+pub struct Completion<O, T> {
     pub seq: u64,
-    pub op: Op,
-    pub result: Result<Outcome, KvError>,
+    pub op: O,
+    pub result: Result<T, ServiceError>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[must_use = "a ClerkReady carries requests to send"]
-pub struct ClerkReady {
-    pub send: Vec<(NodeId, Request)>,
-    pub completed: Option<Completion>,
+pub struct ClerkReady<O, T> {
+    pub send: Vec<(NodeId, Request<O>)>,
+    pub completed: Option<Completion<O, T>>,
+}
+
+impl<O, T> Default for ClerkReady<O, T> {
+    fn default() -> Self {
+        ClerkReady {
+            send: Vec::new(),
+            completed: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
-struct InFlight {
+struct InFlight<O> {
     seq: u64,
-    op: Op,
+    op: O,
     /// Index into `servers` of the server asked last.
     target: usize,
     /// When the last request left; `None` while backing off.
@@ -77,25 +90,28 @@ struct InFlight {
     attempts: u64,
 }
 
-pub struct Clerk {
+/// The clerk is generic only in what it carries: it never looks inside an operation or
+/// its outcome, only at the reply's envelope and error.
+pub struct Clerk<O, T> {
     cfg: ClerkConfig,
     /// The server believed to lead (index into `servers`).
     leader: usize,
     seq: u64,
     ticks: u64,
-    inflight: Option<InFlight>,
+    inflight: Option<InFlight<O>>,
     /// Replies ignored because they answered an earlier operation.
     pub replies_stale: u64,
     pub requests_sent: u64,
+    _output: PhantomData<fn() -> T>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("operation {seq} is still outstanding; a clerk runs one at a time")]
 pub struct ClerkBusy {
     pub seq: u64,
 }
 
-impl Clerk {
+impl<O: Clone, T> Clerk<O, T> {
     pub fn new(cfg: ClerkConfig) -> Self {
         assert!(!cfg.servers.is_empty(), "a clerk needs servers");
         assert!(cfg.retry_ticks > 0, "retry_ticks must be positive");
@@ -107,6 +123,7 @@ impl Clerk {
             inflight: None,
             replies_stale: 0,
             requests_sent: 0,
+            _output: PhantomData,
         }
     }
 
@@ -118,7 +135,7 @@ impl Clerk {
         self.inflight.is_none()
     }
 
-    pub fn step(&mut self, input: ClerkInput) -> Result<ClerkReady, ClerkBusy> {
+    pub fn step(&mut self, input: ClerkInput<O, T>) -> Result<ClerkReady<O, T>, ClerkBusy> {
         let mut out = ClerkReady::default();
         match input {
             ClerkInput::Submit(op) => self.submit(op, &mut out)?,
@@ -128,7 +145,7 @@ impl Clerk {
         Ok(out)
     }
 
-    fn submit(&mut self, op: Op, out: &mut ClerkReady) -> Result<(), ClerkBusy> {
+    fn submit(&mut self, op: O, out: &mut ClerkReady<O, T>) -> Result<(), ClerkBusy> {
         if let Some(f) = &self.inflight {
             return Err(ClerkBusy { seq: f.seq });
         }
@@ -145,7 +162,7 @@ impl Clerk {
         Ok(())
     }
 
-    fn on_reply(&mut self, from: NodeId, reply: Reply, out: &mut ClerkReady) {
+    fn on_reply(&mut self, from: NodeId, reply: Reply<T>, out: &mut ClerkReady<O, T>) {
         let Some(f) = &self.inflight else {
             self.replies_stale += 1;
             return;
@@ -158,11 +175,11 @@ impl Clerk {
         let from_target = from_index == Some(f.target);
         match reply.result {
             Ok(outcome) => self.complete(Ok(outcome), from_index, out),
-            Err(e @ KvError::Rejected { .. }) => self.complete(Err(e), None, out),
+            Err(e @ ServiceError::Rejected { .. }) => self.complete(Err(e), None, out),
             // Only the server asked last may redirect us: a late error from an earlier
             // attempt must not pull us away from a newer target.
             Err(_) if !from_target => {}
-            Err(KvError::WrongLeader { leader: Some(hint) }) if hint != from => {
+            Err(ServiceError::WrongLeader { leader: Some(hint) }) if hint != from => {
                 self.retry_at(self.cfg.servers.iter().position(|&s| s == hint), out)
             }
             Err(_) => self.retry_at(None, out),
@@ -171,9 +188,9 @@ impl Clerk {
 
     fn complete(
         &mut self,
-        result: Result<Outcome, KvError>,
+        result: Result<T, ServiceError>,
         from: Option<usize>,
-        out: &mut ClerkReady,
+        out: &mut ClerkReady<O, T>,
     ) {
         let f = self
             .inflight
@@ -191,7 +208,7 @@ impl Clerk {
 
     /// Moves to `hint` (a known leader) or the next server, and sends — at once, unless a
     /// full round of servers just failed, in which case after the backoff.
-    fn retry_at(&mut self, hint: Option<usize>, out: &mut ClerkReady) {
+    fn retry_at(&mut self, hint: Option<usize>, out: &mut ClerkReady<O, T>) {
         let n = self.cfg.servers.len();
         let f = self
             .inflight
@@ -208,7 +225,7 @@ impl Clerk {
         self.send(out);
     }
 
-    fn tick(&mut self, out: &mut ClerkReady) {
+    fn tick(&mut self, out: &mut ClerkReady<O, T>) {
         self.ticks += 1;
         let Some(f) = &self.inflight else { return };
         match f.sent_tick {
@@ -219,7 +236,7 @@ impl Clerk {
     }
 
     /// Sends the operation to its target if the backoff allows.
-    fn send(&mut self, out: &mut ClerkReady) {
+    fn send(&mut self, out: &mut ClerkReady<O, T>) {
         let f = self
             .inflight
             .as_mut()

@@ -1,5 +1,6 @@
-//! The key/value server: a `raft_core::Node` plus the replicated [`KvState`], driven as
-//! one state machine. Client requests become log entries (writes) or ReadIndex reads.
+//! The generic server: a `raft_core::Node` plus the [`Replicated`] state (a
+//! [`StateMachine`] and its sessions), driven as one state machine. Client requests
+//! become log entries (writes) or ReadIndex reads.
 //! The node runs inside a [`Pipeline`], which carries out the `Ready` contract: the
 //! server applies what the pipeline releases (committed entries, installed snapshots,
 //! confirmed reads) inside [`Server::step`], so a reply leaves as soon as its command
@@ -7,18 +8,20 @@
 
 use raft_core::RestoredState;
 use raft_core::{Apply, Index, Input, Message, Node, Observer, Pipeline, RestoreError};
-use raft_core::{Role, StepError, Term, Work, Write, WriteId};
+use raft_core::{Role, Term, Work, Write, WriteId};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::config::ServerConfig;
-use crate::op::{KvError, Outcome, Reply, Request};
-use crate::pending::{Expired, Pending};
-use crate::state_machine::{Applied, Command, DecodeError, KvState};
+use super::config::ServerConfig;
+use super::message::{ClientId, Reply, Request, ServiceError};
+use super::pending::{Expired, Pending};
+use super::replicated::Replicated;
+use super::session::{Applied, Command};
+use super::state_machine::{DecodeError, StateMachine};
 
-/// Everything that can happen to a server.
+/// Everything that can happen to a server; `O` is the state machine's client operation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ServerInput {
+pub enum ServerInput<O> {
     Tick,
     /// A Raft message from a peer server.
     Message(Message),
@@ -26,18 +29,29 @@ pub enum ServerInput {
     /// reported yet: writes are reported in order).
     Persisted(WriteId),
     /// A client's request.
-    Request(Request),
+    Request(Request<O>),
 }
 
 /// What the driver must do after a step: send the messages, make the writes durable in
 /// order (each reported back as `ServerInput::Persisted`), and send each reply to its
 /// client. Applying is done: the server applies what its pipeline releases.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `T` is the state machine's output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[must_use = "a ServerReady carries writes, messages and replies"]
-pub struct ServerReady {
+pub struct ServerReady<T> {
     pub messages: Vec<Message>,
     pub writes: Vec<Write>,
-    pub replies: Vec<Reply>,
+    pub replies: Vec<Reply<T>>,
+}
+
+impl<T> Default for ServerReady<T> {
+    fn default() -> Self {
+        ServerReady {
+            messages: Vec::new(),
+            writes: Vec::new(),
+            replies: Vec::new(),
+        }
+    }
 }
 
 /// Why a server cannot start from what its disk holds.
@@ -50,7 +64,7 @@ pub enum ServerError {
 }
 
 /// Counters of what the service did and dropped.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerStats {
     pub writes_applied: u64,
     /// Retried writes recognised by the session table when applied.
@@ -65,13 +79,13 @@ pub struct ServerStats {
     pub timeouts: u64,
 }
 
-pub struct Server {
+pub struct Server<S: StateMachine> {
     raft: Pipeline,
-    kv: KvState,
-    pending: Pending,
+    state: Replicated<S>,
+    pending: Pending<S::Query>,
     cfg: ServerConfig,
     ticks: u64,
-    /// The last index applied to `kv`: at most the node's applied index, which counts
+    /// The last index applied to `state`: at most the node's applied index, which counts
     /// entries handed to the pipeline, some still waiting behind a write.
     applied: Index,
     /// The term this server led in when pending writes were last checked.
@@ -82,12 +96,12 @@ pub struct Server {
     stats: ServerStats,
 }
 
-impl Server {
+impl<S: StateMachine> Server<S> {
     /// Starts from what the disk holds (`RestoredState::default()` on first boot).
     pub fn new(cfg: ServerConfig, restored: RestoredState) -> Result<Self, ServerError> {
-        let kv = match &restored.snapshot {
-            Some(s) => KvState::restore(&s.data)?,
-            None => KvState::default(),
+        let state = match &restored.snapshot {
+            Some(s) => Replicated::restore(&s.data)?,
+            None => Replicated::default(),
         };
         let applied = restored.snapshot.as_ref().map_or(0, |s| s.meta.index);
         let node = Node::new(cfg.raft.clone(), restored)?;
@@ -98,7 +112,7 @@ impl Server {
         );
         Ok(Server {
             raft: Pipeline::new(node),
-            kv,
+            state,
             pending: Pending::new(cfg.pending_max),
             cfg,
             ticks: 0,
@@ -113,8 +127,14 @@ impl Server {
         self.raft.node()
     }
 
-    pub fn state(&self) -> &KvState {
-        &self.kv
+    /// The application's state machine.
+    pub fn state(&self) -> &S {
+        self.state.machine()
+    }
+
+    /// The state machine with its session table, as a snapshot carries them.
+    pub fn replicated(&self) -> &Replicated<S> {
+        &self.state
     }
 
     pub fn stats(&self) -> &ServerStats {
@@ -129,13 +149,17 @@ impl Server {
         self.failure.as_ref()
     }
 
-    pub fn step(&mut self, input: ServerInput) -> ServerReady {
+    pub fn step(&mut self, input: ServerInput<S::Op>) -> ServerReady<S::Output> {
         self.step_observed(input, &mut ())
     }
 
     /// [`Server::step`], with every Raft input and `Ready` shown to `observer` (the
     /// simulator's invariant checker hooks in here).
-    pub fn step_observed(&mut self, input: ServerInput, obs: &mut dyn Observer) -> ServerReady {
+    pub fn step_observed(
+        &mut self,
+        input: ServerInput<S::Op>,
+        obs: &mut dyn Observer,
+    ) -> ServerReady<S::Output> {
         let mut out = ServerReady::default();
         match input {
             ServerInput::Tick => {
@@ -156,7 +180,12 @@ impl Server {
     }
 
     /// Steps the node with an input that cannot be refused.
-    fn step_raft(&mut self, input: Input, obs: &mut dyn Observer, out: &mut ServerReady) {
+    fn step_raft(
+        &mut self,
+        input: Input,
+        obs: &mut dyn Observer,
+        out: &mut ServerReady<S::Output>,
+    ) {
         let work = self
             .raft
             .step_observed(input, obs)
@@ -165,7 +194,7 @@ impl Server {
     }
 
     /// Hands messages and writes to the driver; carries out what the pipeline released.
-    fn absorb(&mut self, work: Work, out: &mut ServerReady) {
+    fn absorb(&mut self, work: Work, out: &mut ServerReady<S::Output>) {
         out.messages.extend(work.messages);
         out.writes.extend(work.writes);
         for apply in work.applies {
@@ -175,7 +204,7 @@ impl Server {
         self.check_leadership(out);
     }
 
-    fn apply_released(&mut self, apply: Apply, out: &mut ServerReady) {
+    fn apply_released(&mut self, apply: Apply, out: &mut ServerReady<S::Output>) {
         if let Some(snapshot) = &apply.install {
             self.install(&snapshot.data, snapshot.meta.index, out);
         }
@@ -187,8 +216,7 @@ impl Server {
         }
         for id in apply.reads_aborted {
             if let Some(r) = self.pending.take_read(id) {
-                out.replies
-                    .push(wrong_leader(r.client, r.seq, self.leader()));
+                out.replies.push(self.wrong_leader(r.client, r.seq));
             }
         }
     }
@@ -197,76 +225,79 @@ impl Server {
         self.raft.node().leader()
     }
 
-    fn install(&mut self, data: &[u8], index: Index, out: &mut ServerReady) {
+    fn wrong_leader(&self, client: ClientId, seq: u64) -> Reply<S::Output> {
+        Reply::wrong_leader(client, seq, self.leader())
+    }
+
+    fn install(&mut self, data: &[u8], index: Index, out: &mut ServerReady<S::Output>) {
         assert!(index > self.applied, "raft installs only newer snapshots");
-        match KvState::restore(data) {
-            Ok(kv) => self.kv = kv,
+        match Replicated::restore(data) {
+            Ok(state) => self.state = state,
             Err(e) => self.failure = Some(e),
         }
         self.applied = index;
         self.stats.snapshots_installed += 1;
-        let leader = self.leader();
         for w in self.pending.take_writes_through(index) {
             // Its entry may or may not be in the snapshot: the client's retry finds out.
-            out.replies.push(wrong_leader(w.client, w.seq, leader));
+            out.replies.push(self.wrong_leader(w.client, w.seq));
         }
     }
 
-    fn apply(&mut self, entry: &raft_core::Entry, out: &mut ServerReady) {
+    fn apply(&mut self, entry: &raft_core::Entry, out: &mut ServerReady<S::Output>) {
         assert_eq!(entry.index, self.applied + 1, "entries apply in order");
         self.applied = entry.index;
         let waiting = self.pending.take_write(entry.index);
-        if entry.kind != raft_core::EntryKind::Normal {
-            if let Some(w) = waiting {
-                out.replies
-                    .push(wrong_leader(w.client, w.seq, self.leader()));
-            }
-            return;
-        }
-        let cmd = match Command::decode(&entry.data) {
-            Ok(cmd) => cmd,
-            Err(_) => {
-                self.stats.entries_undecodable += 1;
+        let cmd = match entry.kind {
+            raft_core::EntryKind::Normal => Command::<S::Command>::decode(&entry.data),
+            _ => {
                 if let Some(w) = waiting {
-                    out.replies
-                        .push(wrong_leader(w.client, w.seq, self.leader()));
+                    out.replies.push(self.wrong_leader(w.client, w.seq));
                 }
                 return;
             }
         };
-        let applied = self.kv.apply(&cmd);
+        let Ok(cmd) = cmd else {
+            // Every replica decodes the same bytes the same way, so all skip it alike.
+            self.stats.entries_undecodable += 1;
+            if let Some(w) = waiting {
+                out.replies.push(self.wrong_leader(w.client, w.seq));
+            }
+            return;
+        };
+        let applied = self.state.apply(&cmd);
         match &applied {
             Applied::Fresh(_) => self.stats.writes_applied += 1,
             Applied::Duplicate(_) | Applied::Stale => self.stats.duplicates_applied += 1,
         }
         let Some(w) = waiting else { return };
+        // Another command in our slot (another term, or another client's at the same
+        // index) means ours was lost: say so, never hand over someone else's outcome.
         let ours = w.term == entry.term && (w.client, w.seq) == (cmd.client, cmd.seq);
-        let reply = match applied.outcome() {
-            Some(o) if ours => Reply {
+        let reply = match applied {
+            Applied::Fresh(o) | Applied::Duplicate(o) if ours => Reply {
                 client: w.client,
                 seq: w.seq,
-                result: Ok(o.clone()),
+                result: Ok(o),
             },
-            _ => wrong_leader(w.client, w.seq, self.leader()),
+            _ => self.wrong_leader(w.client, w.seq),
         };
         out.replies.push(reply);
     }
 
-    fn serve_reads(&mut self, out: &mut ServerReady) {
+    fn serve_reads(&mut self, out: &mut ServerReady<S::Output>) {
         for r in self.pending.take_reads_servable(self.applied) {
-            let key = r.op.key();
-            let value = self.kv.get(key).cloned();
+            let output = self.state.query(&r.query);
             self.stats.reads_served += 1;
             out.replies.push(Reply {
                 client: r.client,
                 seq: r.seq,
-                result: Ok(Outcome::Value(value)),
+                result: Ok(output),
             });
         }
     }
 
     /// Writes proposed in a term this server no longer leads cannot be vouched for.
-    fn check_leadership(&mut self, out: &mut ServerReady) {
+    fn check_leadership(&mut self, out: &mut ServerReady<S::Output>) {
         let node = self.raft.node();
         let now = (node.role() == Role::Leader).then(|| node.term());
         if now == self.leading {
@@ -275,48 +306,18 @@ impl Server {
         self.leading = now;
         let keep = now.unwrap_or(Term::MAX);
         for w in self.pending.take_writes_not_of(keep) {
-            out.replies
-                .push(wrong_leader(w.client, w.seq, self.leader()));
+            out.replies.push(self.wrong_leader(w.client, w.seq));
         }
     }
 
-    fn expire(&mut self, out: &mut ServerReady) {
+    fn expire(&mut self, out: &mut ServerReady<S::Output>) {
         for Expired { client, seq } in self.pending.take_expired(self.ticks) {
             self.stats.timeouts += 1;
-            out.replies.push(Reply {
-                client,
-                seq,
-                result: Err(KvError::Timeout),
-            });
+            out.replies
+                .push(Reply::err(client, seq, ServiceError::Timeout));
         }
     }
 }
 
 mod request;
 mod snapshot;
-
-pub(crate) fn wrong_leader(
-    client: crate::op::ClientId,
-    seq: u64,
-    leader: Option<raft_core::NodeId>,
-) -> Reply {
-    Reply {
-        client,
-        seq,
-        result: Err(KvError::WrongLeader { leader }),
-    }
-}
-
-/// How a refused proposal or read looks to the client.
-pub(crate) fn refusal(e: StepError) -> KvError {
-    match e {
-        StepError::NotLeader { leader } => KvError::WrongLeader { leader },
-        StepError::TransferInProgress { to } => KvError::WrongLeader { leader: Some(to) },
-        StepError::ProposalTooLarge { .. } => KvError::Rejected {
-            reason: e.to_string(),
-        },
-        other => KvError::Busy {
-            reason: other.to_string(),
-        },
-    }
-}

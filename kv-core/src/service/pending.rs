@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use raft_core::{Index, Term};
 
-use crate::op::{ClientId, Op};
+use super::message::ClientId;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingWrite {
@@ -22,10 +22,10 @@ pub struct PendingWrite {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PendingRead {
+pub struct PendingRead<Q> {
     pub client: ClientId,
     pub seq: u64,
-    pub op: Op,
+    pub query: Q,
     pub deadline_tick: u64,
     /// Set once the leader confirmed the read: serve when applied reaches it.
     pub index: Option<Index>,
@@ -38,20 +38,24 @@ pub struct Expired {
     pub seq: u64,
 }
 
-#[derive(Debug, Default)]
-pub struct Pending {
+/// Writes by the index their proposal got; reads (of query type `Q`) by the id handed
+/// to raft-core.
+#[derive(Debug)]
+pub struct Pending<Q> {
     writes: BTreeMap<Index, PendingWrite>,
-    reads: BTreeMap<u64, PendingRead>,
+    reads: BTreeMap<u64, PendingRead<Q>>,
     next_read_id: u64,
     capacity: usize,
 }
 
-impl Pending {
+impl<Q> Pending<Q> {
     pub fn new(capacity: usize) -> Self {
         assert!(capacity > 0, "a server must accept at least one request");
         Pending {
+            writes: BTreeMap::new(),
+            reads: BTreeMap::new(),
+            next_read_id: 0,
             capacity,
-            ..Pending::default()
         }
     }
 
@@ -70,7 +74,7 @@ impl Pending {
     }
 
     /// Registers a read and returns the id to hand to `raft_core::Input::Read`.
-    pub fn add_read(&mut self, read: PendingRead) -> u64 {
+    pub fn add_read(&mut self, read: PendingRead<Q>) -> u64 {
         assert!(!self.is_full(), "caller checks capacity first");
         self.next_read_id += 1;
         self.reads.insert(self.next_read_id, read);
@@ -111,12 +115,12 @@ impl Pending {
         }
     }
 
-    pub fn take_read(&mut self, id: u64) -> Option<PendingRead> {
+    pub fn take_read(&mut self, id: u64) -> Option<PendingRead<Q>> {
         self.reads.remove(&id)
     }
 
     /// Confirmed reads whose index the state machine has reached (removed).
-    pub fn take_reads_servable(&mut self, applied: Index) -> Vec<PendingRead> {
+    pub fn take_reads_servable(&mut self, applied: Index) -> Vec<PendingRead<Q>> {
         let ready: Vec<u64> = self
             .reads
             .iter()
@@ -171,7 +175,7 @@ mod tests {
 
     #[test]
     fn writes_leave_by_index_term_snapshot_and_deadline() {
-        let mut p = Pending::new(8);
+        let mut p = Pending::<()>::new(8);
         p.add_write(3, write(2, 1, 100));
         p.add_write(4, write(2, 2, 50));
         p.add_write(5, write(3, 3, 100));
@@ -190,7 +194,7 @@ mod tests {
         let read = PendingRead {
             client: 1,
             seq: 1,
-            op: Op::Get { key: "k".into() },
+            query: "k",
             deadline_tick: 10,
             index: None,
         };

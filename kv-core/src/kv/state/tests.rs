@@ -1,6 +1,11 @@
-use super::*;
+//! The key/value machine under the generic session layer, as the server runs it.
 
-fn cmd(client: ClientId, seq: u64, op: Op) -> Command {
+use super::*;
+use crate::service::{Applied, ClientId, Command, Replicated};
+
+type Kv = Replicated<KvState>;
+
+fn cmd(client: ClientId, seq: u64, op: Op) -> Command<Op> {
     Command { client, seq, op }
 }
 
@@ -17,28 +22,28 @@ fn get(key: &str) -> Op {
 
 #[test]
 fn operations_follow_their_meaning() {
-    let mut kv = KvState::default();
+    let mut kv = Kv::default();
     assert_eq!(
         kv.apply(&cmd(1, 1, get("k"))),
         Applied::Fresh(Outcome::Value(None))
     );
     kv.apply(&cmd(1, 2, append("k", "a")));
     kv.apply(&cmd(1, 3, append("k", "b")));
-    assert_eq!(kv.get("k").map(String::as_str), Some("ab"));
+    assert_eq!(kv.machine().get("k").map(String::as_str), Some("ab"));
     let put = Op::Put {
         key: "k".into(),
         value: "v".into(),
     };
     assert_eq!(kv.apply(&cmd(1, 4, put)), Applied::Fresh(Outcome::Done));
-    assert_eq!(kv.get("k").map(String::as_str), Some("v"));
+    assert_eq!(kv.machine().get("k").map(String::as_str), Some("v"));
     kv.apply(&cmd(1, 5, Op::Delete { key: "k".into() }));
-    assert_eq!(kv.get("k"), None);
-    assert!(kv.is_empty());
+    assert_eq!(kv.machine().get("k"), None);
+    assert!(kv.machine().is_empty());
 }
 
 #[test]
 fn cas_swaps_only_on_the_expected_value() {
-    let mut kv = KvState::default();
+    let mut kv = Kv::default();
     let cas = |expected: Option<&str>, new: &str| Op::Cas {
         key: "k".into(),
         expected: expected.map(String::from),
@@ -54,30 +59,30 @@ fn cas_swaps_only_on_the_expected_value() {
     for (seq, (op, swapped, after)) in table.into_iter().enumerate() {
         let got = kv.apply(&cmd(7, seq as u64 + 1, op.clone()));
         assert_eq!(got, Applied::Fresh(Outcome::Swapped(swapped)), "{op:?}");
-        assert_eq!(kv.get("k").map(String::as_str), after, "{op:?}");
+        assert_eq!(kv.machine().get("k").map(String::as_str), after, "{op:?}");
     }
 }
 
 #[test]
 fn a_retried_write_applies_once_and_gets_its_first_outcome() {
-    let mut kv = KvState::default();
+    let mut kv = Kv::default();
     let first = kv.apply(&cmd(1, 1, append("k", "x")));
     assert_eq!(first, Applied::Fresh(Outcome::Done));
     assert_eq!(
         kv.apply(&cmd(1, 1, append("k", "x"))),
         Applied::Duplicate(Outcome::Done)
     );
-    assert_eq!(kv.get("k").map(String::as_str), Some("x"));
+    assert_eq!(kv.machine().get("k").map(String::as_str), Some("x"));
     kv.apply(&cmd(1, 2, append("k", "y")));
     assert_eq!(kv.apply(&cmd(1, 1, append("k", "x"))), Applied::Stale);
-    assert_eq!(kv.get("k").map(String::as_str), Some("xy"));
+    assert_eq!(kv.machine().get("k").map(String::as_str), Some("xy"));
     assert_eq!(kv.cached(1, 2), Some(&Outcome::Done));
     assert!(kv.is_stale(1, 1) && !kv.is_stale(2, 1));
 }
 
 #[test]
 fn a_cas_retry_returns_the_first_verdict_not_a_new_one() {
-    let mut kv = KvState::default();
+    let mut kv = Kv::default();
     let op = Op::Cas {
         key: "k".into(),
         expected: None,
@@ -96,37 +101,46 @@ fn a_cas_retry_returns_the_first_verdict_not_a_new_one() {
 
 #[test]
 fn sessions_survive_a_snapshot_round_trip() {
-    let mut kv = KvState::default();
+    let mut kv = Kv::default();
     kv.apply(&cmd(1, 1, append("k", "x")));
     kv.apply(&cmd(2, 4, append("j", "y")));
-    let mut restored = KvState::restore(&kv.snapshot()).expect("own snapshot decodes");
+    let mut restored = Kv::restore(&kv.snapshot()).expect("own snapshot decodes");
     assert_eq!(restored, kv);
     assert_eq!(
         restored.apply(&cmd(2, 4, append("j", "y"))),
         Applied::Duplicate(Outcome::Done)
     );
-    assert_eq!(restored.get("j").map(String::as_str), Some("y"));
+    assert_eq!(restored.machine().get("j").map(String::as_str), Some("y"));
 }
 
 #[test]
 fn garbage_is_a_typed_error() {
+    let version = crate::service::SNAPSHOT_VERSION;
     assert!(matches!(
-        KvState::restore(&[0xff, 0xff, 0xff]),
+        Kv::restore(&[version, 0xff, 0xff, 0xff]),
         Err(DecodeError::Snapshot { .. })
     ));
     assert!(matches!(
-        Command::decode(&[0xff]),
+        Kv::restore(&[version + 1]),
+        Err(DecodeError::Version { .. })
+    ));
+    assert!(matches!(
+        KvState::restore(&[0x05, 0x01]),
+        Err(DecodeError::Snapshot { .. })
+    ));
+    assert!(matches!(
+        Command::<Op>::decode(&[0xff]),
         Err(DecodeError::Command(_))
     ));
-    assert_eq!(KvState::restore(&[]), Ok(KvState::default()));
+    assert_eq!(Kv::restore(&[]), Ok(Kv::default()));
 }
 
 quickcheck::quickcheck! {
     /// Replaying a command sequence with arbitrary duplicates inserted gives the same
     /// state as applying each command once.
     fn duplicates_never_change_the_state(ops: Vec<(u8, bool, u8)>) -> bool {
-        let mut once = KvState::default();
-        let mut dup = KvState::default();
+        let mut once = Kv::default();
+        let mut dup = Kv::default();
         for (i, (client, is_put, v)) in ops.iter().enumerate() {
             let key = format!("k{}", v % 3);
             let op = if *is_put {

@@ -5,8 +5,9 @@
 use raft_core::{Input, Observer};
 
 use super::{Server, ServerReady};
+use crate::service::state_machine::StateMachine;
 
-impl Server {
+impl<S: StateMachine> Server<S> {
     /// Bytes of Raft state as the driver stores it: hard state and every entry held after
     /// the snapshot, encoded. Entries not yet durable count too, so this bounds the disk.
     pub fn raft_state_bytes(&self) -> usize {
@@ -17,7 +18,11 @@ impl Server {
         postcard::experimental::serialized_size(&state).expect("raft state encodes")
     }
 
-    pub(super) fn maybe_snapshot(&mut self, obs: &mut dyn Observer, out: &mut ServerReady) {
+    pub(super) fn maybe_snapshot(
+        &mut self,
+        obs: &mut dyn Observer,
+        out: &mut ServerReady<S::Output>,
+    ) {
         let Some(max_bytes) = self.cfg.max_raft_state_bytes else {
             return;
         };
@@ -25,7 +30,7 @@ impl Server {
         if self.applied <= taken || self.raft_state_bytes() < max_bytes {
             return;
         }
-        let data = self.kv.snapshot();
+        let data = self.state.snapshot();
         let input = Input::Snapshot {
             index: self.applied,
             data,

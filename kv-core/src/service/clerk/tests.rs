@@ -1,4 +1,5 @@
 use super::*;
+use crate::kv::{Clerk, ClerkInput, ClerkReady, Completion, KvError, Op, Outcome, Reply};
 
 fn clerk() -> Clerk {
     Clerk::new(ClerkConfig::new(9, vec![1, 2, 3]))
