@@ -155,3 +155,32 @@ fn sessions_survive_snapshots_and_restarts() {
         "applied once"
     );
 }
+
+/// A state too large to snapshot is refused by the node with a typed error; the server
+/// counts it, keeps serving, and tries again only after as many entries again applied.
+#[test]
+fn a_snapshot_too_large_is_refused_and_the_server_keeps_serving() {
+    let mut net = Net::new(|c| {
+        c.max_raft_state_bytes = Some(200);
+        c.raft.snapshot_bytes_max = 64;
+    });
+    net.elect(1, &[1]);
+    for seq in 1..=60 {
+        let op = Op::Append {
+            key: "k".into(),
+            value: "xx".into(),
+        };
+        net.request(1, 7, seq, op);
+        assert_eq!(net.take_reply(7).unwrap().result, Ok(Outcome::Done));
+    }
+    let stats = net.server(1).stats().clone();
+    assert!(stats.snapshots_taken > 0, "small states still snapshot");
+    assert!(stats.snapshots_refused_too_large > 0, "{stats:?}");
+    assert!(
+        stats.snapshots_refused_too_large < 10,
+        "refusals back off, not one per step: {stats:?}"
+    );
+    net.request(1, 8, 1, get());
+    let value = net.take_reply(8).unwrap().result;
+    assert_eq!(value, Ok(Outcome::Value(Some("xx".repeat(60)))));
+}

@@ -77,6 +77,9 @@ pub struct ServerStats {
     /// Log entries that do not decode as commands: skipped by every replica alike.
     pub entries_undecodable: u64,
     pub timeouts: u64,
+    /// Snapshots the node refused as larger than `snapshot_bytes_max`: the log keeps
+    /// growing until the limit is raised (or the state shrinks).
+    pub snapshots_refused_too_large: u64,
 }
 
 pub struct Server<S: StateMachine> {
@@ -93,6 +96,9 @@ pub struct Server<S: StateMachine> {
     /// A snapshot from the leader did not decode: this replica's state is unknown, so it
     /// refuses clients until restarted.
     failure: Option<DecodeError>,
+    /// After a snapshot was refused as too large, the applied index at which to try
+    /// again: serializing the whole state on every step would be the real outage.
+    snapshot_retry_applied: Index,
     stats: ServerStats,
 }
 
@@ -119,6 +125,7 @@ impl<S: StateMachine> Server<S> {
             applied,
             leading: None,
             failure: None,
+            snapshot_retry_applied: 0,
             stats: ServerStats::default(),
         })
     }

@@ -2,7 +2,7 @@
 //! the last snapshot) reaches `max_raft_state_bytes`, the server hands the node a
 //! snapshot of everything applied, which lets it drop those entries.
 
-use raft_core::{Input, Observer};
+use raft_core::{Input, Observer, StepError};
 
 use super::{Server, ServerReady};
 use crate::service::state_machine::StateMachine;
@@ -27,7 +27,8 @@ impl<S: StateMachine> Server<S> {
             return;
         };
         let taken = self.raft.node().log().snapshot_position().index;
-        if self.applied <= taken || self.raft_state_bytes() < max_bytes {
+        let backing_off = self.applied < self.snapshot_retry_applied;
+        if self.applied <= taken || backing_off || self.raft_state_bytes() < max_bytes {
             return;
         }
         let data = self.state.snapshot();
@@ -36,13 +37,21 @@ impl<S: StateMachine> Server<S> {
             data,
         };
         // The node has applied (handed out) at least what this server applied, and its
-        // snapshot is older (`taken` above): the index is always compactable.
-        let work = self
-            .raft
-            .step_observed(input, obs)
-            .expect("the applied index is always compactable");
-        self.stats.snapshots_taken += 1;
-        self.absorb(work, out);
+        // snapshot is older (`taken` above): the index is always compactable. Only the
+        // size can be refused.
+        match self.raft.step_observed(input, obs) {
+            Ok(work) => {
+                self.stats.snapshots_taken += 1;
+                self.absorb(work, out);
+            }
+            Err(StepError::SnapshotTooLarge { .. }) => {
+                self.stats.snapshots_refused_too_large += 1;
+                // Try again once as many entries again have applied: amortized, the
+                // serializing costs O(1) per applied entry.
+                self.snapshot_retry_applied = self.applied + (self.applied - taken);
+            }
+            Err(e) => panic!("a snapshot at the applied index was refused: {e}"),
+        }
     }
 
     pub(super) fn assert_invariants(&self) {
