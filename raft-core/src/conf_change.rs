@@ -7,7 +7,7 @@ use crate::error::StepError;
 use crate::membership::{ConfChange, Membership, MembershipError};
 use crate::node::Node;
 use crate::progress::Progress;
-use crate::types::{Entry, EntryKind, Index, LogPosition};
+use crate::types::{Entry, EntryKind, Index, LogPosition, NodeId};
 
 impl Node {
     /// `Input::ChangeMembership`: appends the entry carrying the resulting configuration.
@@ -130,16 +130,21 @@ impl Node {
 
     /// Adds progress for new members (probing from the end of the log) and drops it for
     /// members that left.
-    pub(crate) fn sync_progress(&mut self) {
+    /// Returns the members that had no progress yet.
+    pub(crate) fn sync_progress(&mut self) -> Vec<NodeId> {
         let peers = self.peers();
         self.progress.retain(|id, _| peers.contains(id));
         let next = self.log.last_index() + 1;
         let (window, bytes) = (self.cfg.inflight_msgs_max, self.cfg.inflight_bytes_max);
+        let mut added = Vec::new();
         for peer in peers {
-            self.progress
-                .entry(peer)
-                .or_insert_with(|| Progress::new(next, window, bytes));
+            if !self.progress.contains_key(&peer) {
+                added.push(peer);
+                let pr = Progress::new(next, window, bytes);
+                self.progress.insert(peer, pr);
+            }
         }
+        added
     }
 
     /// The configuration in force at `index` (at or below commit): the last configuration

@@ -299,7 +299,11 @@ impl Node {
         let in_force = self.membership_index;
         if self.maybe_commit() {
             if self.membership_index != in_force {
-                self.sync_progress();
+                // A member new to this leader hears from it now (a probe), not at the
+                // next heartbeat: its catch-up starts one round trip sooner.
+                for peer in self.sync_progress() {
+                    self.send_append(peer, true);
+                }
             }
             self.peers()
                 .into_iter()
