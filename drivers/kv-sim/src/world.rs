@@ -52,6 +52,9 @@ impl KvSimConfig {
     }
 }
 
+/// Events pending at once: a storm fails instead of exhausting memory.
+const QUEUE_LEN_MAX: usize = 1 << 20;
+
 #[derive(Debug)]
 enum Event {
     ServerTick {
@@ -130,7 +133,7 @@ impl KvWorld {
             net: raft_sim::net::Network::new(cfg.net.clone()),
             cfg,
             now_us: 0,
-            queue: EventQueue::default(),
+            queue: EventQueue::new(QUEUE_LEN_MAX),
             slots,
             clients,
             tweak,

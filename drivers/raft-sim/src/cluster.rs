@@ -79,6 +79,9 @@ pub struct Counters {
     pub membership_changes_proposed: u64,
 }
 
+/// Events pending at once: a storm fails instead of exhausting memory.
+const QUEUE_LEN_MAX: usize = 1 << 20;
+
 #[derive(Debug)]
 enum Event {
     Tick { slot: usize, incarnation: u32 },
@@ -149,7 +152,7 @@ impl Cluster {
             cfg,
             now_us: 0,
             rng,
-            queue: EventQueue::default(),
+            queue: EventQueue::new(QUEUE_LEN_MAX),
             slots,
             watch: RaftWatch::default(),
             tweak,

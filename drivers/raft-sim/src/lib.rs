@@ -1,12 +1,13 @@
 //! A deterministic simulator for `raft-core` clusters.
 //!
 //! One thread, virtual time in microseconds, one seeded PRNG, a priority queue of events
-//! (ticks, message deliveries, disk completions). The network model ([`net`]) drops,
-//! delays, duplicates and reorders messages and cuts links one way or both; the disk model
-//! ([`disk`]) keeps writes pending until synced, so a crash loses exactly the unsynced
-//! ones. After every step of every node the [`checker`] verifies Raft's safety
-//! properties, and the lease watch the promise lease reads rest on (no vote within an
-//! election timeout of accepting leader traffic); a violation fails the run with its seed.
+//! (ticks, message deliveries, disk completions), all from the `sim-kit` crate. The
+//! network model ([`net`]) drops, delays, duplicates and reorders messages and cuts links
+//! one way or both; the disk model ([`disk`]) keeps writes pending until synced, so a
+//! crash loses exactly the unsynced ones. After every step of every node the kit's
+//! [`watch`] checks Raft's safety properties, and the promise lease reads rest on (no
+//! vote within an election timeout of accepting leader traffic); a violation fails the
+//! run with its seed.
 //!
 //! What this crate is **not**: a real runtime. No sockets, files, threads or wall clocks.
 //!
@@ -16,22 +17,15 @@
 
 pub mod actor;
 pub mod catchup;
-pub mod checker;
 pub mod cluster;
-pub mod digest;
-pub mod disk;
 pub mod harness;
 pub mod lab2;
-mod lease_watch;
 pub mod membership;
 pub mod nemesis;
-pub mod net;
-pub mod queue;
 pub mod reads;
-pub mod seeds;
 pub mod transfer;
-pub mod watch;
 
 pub use cluster::{Cluster, Counters, SimConfig};
 pub use harness::cmd;
 pub use net::{NetConfig, MS};
+pub use sim_kit::{digest, disk, net, queue, seeded_test, seeds, watch};

@@ -23,7 +23,7 @@ fn tweak(mode: ReadMode) -> Option<ConfigTweak> {
 /// Over ten or more seeds, snapshots must also have been installed by lagging nodes.
 fn run(test: &str, cfg: NemesisConfig, mode: ReadMode, pinned: &[u64]) {
     let totals = RefCell::new(Counters::default());
-    let id = TestId::sim("nemesis", test);
+    let id = TestId::new(env!("CARGO_PKG_NAME"), "nemesis", test);
     run_pinned_seeds(id, 20, pinned, |seed| {
         let c = nemesis::run(seed, &cfg, tweak(mode));
         let k = &c.counters;
