@@ -27,5 +27,5 @@ pub mod transfer;
 
 pub use cluster::{Cluster, Counters, SimConfig};
 pub use harness::cmd;
-pub use net::{NetConfig, MS};
 pub use sim_kit::{digest, disk, net, queue, seeded_test, seeds, watch};
+pub use sim_kit::{NetConfig, Sim, MS};

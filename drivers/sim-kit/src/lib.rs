@@ -7,20 +7,36 @@
 //! - [`net`]: the network model (drops, delays, duplicates, reordering, one-way cuts).
 //! - [`disk`]: the disk model (a FIFO of writes that complete after a latency; a crash
 //!   loses the unsynced ones and tears the one in progress).
+//! - [`World`] and [`Sim`]: the world skeleton. A `World` holds `n` slots, each running
+//!   one [`SimNode`] (a bare `raft_core::Pipeline` in raft-sim, a `kv_core::Server` in
+//!   kv-sim) with its disk, incarnation and drifting tick; it starts, kills and restarts
+//!   them, carries their messages and writes, and fails a run with its seed, time and
+//!   [`World::describe`]. A simulator implements [`Sim`] (what a tick, a message, a
+//!   durable write and its own events do) and gets the event loop.
 //! - [`watch`]: the Raft invariant checker, the lease watch and the output digest, as
-//!   a `raft_core::Observer` on every step of every node.
+//!   a `raft_core::Observer` on every step of every slot's node.
 //! - [`seeds`]: running a scenario over many seeds, and the command that reruns a failure.
 //!
-//! What this crate is **not**: a simulator by itself (raft-sim and kv-sim build theirs on
-//! it), nor a runtime: no sockets, files, threads or wall clocks, except the seed
-//! runner's timing of sweeps. It knows Raft (node ids, messages, writes, the watch) but
-//! no service above it.
+//! What this crate is **not**: a simulator by itself (raft-sim, kv-sim and mr-driver's
+//! coordinator simulation build theirs on it), nor a runtime: no sockets, files, threads
+//! or wall clocks, except the seed runner's timing of sweeps. It knows Raft (node ids,
+//! messages, writes, the watch) but no service above it.
 
 pub mod digest;
 pub mod disk;
 pub mod net;
+mod node;
 pub mod queue;
 pub mod seeds;
+mod sim;
+mod slot;
 pub mod watch;
+mod world;
+mod world_nodes;
+mod world_traffic;
 
 pub use net::{NetConfig, Network, MS};
+pub use node::SimNode;
+pub use sim::Sim;
+pub use world::{id_of, slot_of, World, WorldConfig, WorldCounters};
+pub use world_nodes::Boot;

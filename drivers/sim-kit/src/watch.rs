@@ -5,7 +5,8 @@
 //! makes on its own too.
 //!
 //! It lives in the kit, not in raft-sim, because every simulated world of Raft nodes
-//! runs it (raft-sim's cluster and kv-sim's servers alike).
+//! runs it (raft-sim's cluster and kv-sim's servers alike): the [`World`](crate::World)
+//! owns one and tells it of every (re)start, so a simulator cannot forget to.
 
 use raft_core::{Entry, Input, Node, NodeId, Observer, Pipeline, Ready, SnapshotWrite};
 use raft_core::{StepError, Work, WriteId};
