@@ -138,41 +138,6 @@ impl Cluster {
         (0..k).map(Self::id_of).collect()
     }
 
-    /// Starts (or restarts) a node from what its disk holds. Connectivity is unchanged.
-    pub fn start(&mut self, slot: usize) {
-        let voters = self.voters(slot);
-        let tweak = &self.tweak;
-        let applied = &mut self.applied[slot];
-        self.world.start(slot, |boot| {
-            let mut cfg = Config::new(boot.id, voters);
-            cfg.seed = boot.seed;
-            if let Some(tweak) = tweak {
-                tweak(&mut cfg);
-            }
-            if let Some(snapshot) = &boot.restored.snapshot {
-                *applied = app::decode(slot, &snapshot.data)?;
-            }
-            let node = Node::new(cfg, boot.restored)
-                .map_err(|e| format!("node {} cannot restart from its own disk: {e}", slot + 1))?;
-            Ok(Pipeline::new(node))
-        });
-        // The application restarts with what it applied up to the node's applied index.
-        let node = self.node(slot).expect("just started");
-        let restored = self.applied[slot].len().min(node.log().applied() as usize);
-        let (id, entries) = (node.id(), &self.applied[slot][..restored]);
-        if let Err(why) = self.world.watch.on_install(id, entries) {
-            self.fail(&why);
-        }
-    }
-
-    /// Kills a node: its memory and unsynced writes are gone; its disk stays.
-    pub fn kill(&mut self, slot: usize) {
-        if self.world.kill(slot) {
-            // A crashed node's open reads will never be answered.
-            self.reads_open.retain(|&(at, _), _| at != slot);
-        }
-    }
-
     /// Proposes `data` at `slot`; the error says why it was refused.
     pub fn propose(
         &mut self,
@@ -198,12 +163,7 @@ impl Cluster {
         slot: usize,
         input: Input,
     ) -> Result<Option<raft_core::LogPosition>, StepError> {
-        let (pipeline, watch) = self.world.node_and_watch(slot);
-        let work = match watch.step(slot, pipeline, input) {
-            Ok(work) => work,
-            Err(Ok(broken)) => self.fail(&broken),
-            Err(Err(refused)) => return Err(refused),
-        };
+        let work = self.world.step_pipeline(slot, input)?;
         let proposed = work.proposed;
         self.carry_out(slot, work);
         Ok(proposed)
@@ -246,15 +206,32 @@ impl Cluster {
 
 /// What the kit's event loop asks of a Raft cluster.
 impl Sim for Cluster {
-    type Node = Pipeline;
-    type Event = Infallible;
+    sim_kit::sim_world!(world: Pipeline, Infallible);
 
-    fn world(&self) -> &World<Pipeline, Infallible> {
-        &self.world
-    }
-
-    fn world_mut(&mut self) -> &mut World<Pipeline, Infallible> {
-        &mut self.world
+    fn start(&mut self, slot: usize) {
+        let voters = self.voters(slot);
+        let tweak = &self.tweak;
+        let applied = &mut self.applied[slot];
+        self.world.start(slot, |boot| {
+            let mut cfg = Config::new(boot.id, voters);
+            cfg.seed = boot.seed;
+            if let Some(tweak) = tweak {
+                tweak(&mut cfg);
+            }
+            if let Some(snapshot) = &boot.restored.snapshot {
+                *applied = app::decode(slot, &snapshot.data)?;
+            }
+            let node = Node::new(cfg, boot.restored)
+                .map_err(|e| format!("node {} cannot restart from its own disk: {e}", slot + 1))?;
+            Ok(Pipeline::new(node))
+        });
+        // The application restarts with what it applied up to the node's applied index.
+        let node = self.node(slot).expect("just started");
+        let restored = self.applied[slot].len().min(node.log().applied() as usize);
+        let (id, entries) = (node.id(), &self.applied[slot][..restored]);
+        if let Err(why) = self.world.watch.on_install(id, entries) {
+            self.fail(&why);
+        }
     }
 
     fn on_tick(&mut self, slot: usize) {
@@ -266,14 +243,16 @@ impl Sim for Cluster {
     }
 
     fn on_persisted(&mut self, slot: usize, id: WriteId) {
-        let (pipeline, watch) = self.world.node_and_watch(slot);
-        match watch.persisted(slot, pipeline, id) {
-            Ok(work) => self.carry_out(slot, work),
-            Err(broken) => self.fail(&broken),
-        }
+        let work = self.world.persist_pipeline(slot, id);
+        self.carry_out(slot, work);
     }
 
     fn on_event(&mut self, event: Infallible) {
         match event {}
+    }
+
+    fn on_kill(&mut self, slot: usize) {
+        // A crashed node's open reads will never be answered.
+        self.reads_open.retain(|&(at, _), _| at != slot);
     }
 }

@@ -1,5 +1,5 @@
 //! Helpers that mirror the course's Raft test configuration (config.go), so the lab tests
-//! port line by line: crash/start (connect and disconnect come with `sim_kit::Sim`),
+//! port line by line (connect, disconnect, crash and restart come with `sim_kit::Sim`):
 //! check one leader, `one(cmd, n,
 //! retry)`, committed counts, RPC and byte counters. Failures panic with the seed.
 
@@ -19,18 +19,6 @@ pub fn cmd(x: u64) -> Vec<u8> {
 }
 
 impl Cluster {
-    /// The course's crash1: disconnect, then discard the instance (unsynced writes lost).
-    pub fn crash(&mut self, slot: usize) {
-        self.disconnect(slot);
-        self.kill(slot);
-    }
-
-    /// The course's start1 (restart from the disk), without reconnecting.
-    pub fn restart(&mut self, slot: usize) {
-        self.kill(slot);
-        self.start(slot);
-    }
-
     pub fn set_reliable(&mut self, reliable: bool) {
         self.net().cfg.reliable = reliable;
     }

@@ -24,8 +24,10 @@
 
 pub mod digest;
 pub mod disk;
+mod event_loop;
 pub mod net;
 mod node;
+mod pipeline;
 pub mod queue;
 pub mod seeds;
 mod sim;
@@ -36,7 +38,7 @@ mod world_nodes;
 mod world_traffic;
 
 pub use net::{NetConfig, Network, MS};
-pub use node::SimNode;
+pub use node::{raft_summary, SimNode};
 pub use sim::Sim;
 pub use world::{id_of, slot_of, World, WorldConfig, WorldCounters};
 pub use world_nodes::Boot;

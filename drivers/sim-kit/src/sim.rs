@@ -1,32 +1,27 @@
-//! The event loop, written once: a simulator implements [`Sim`] (what a tick, a
-//! delivered message, a durable write and its own events do to it) and gets
-//! [`Sim::advance_us`], plus the skeleton's queries as provided methods.
-//!
-//! The loop drops what no longer applies before the simulator sees it: ticks and disk
-//! completions of a previous incarnation, messages over a cut link or to a dead node.
+//! What a simulator is to the kit: it implements [`Sim`] (how to start a node, what a
+//! tick, a delivered message, a durable write and its own events do) and gets the event
+//! loop ([`Sim::advance_us`]), kill / crash / restart, and the skeleton's queries as
+//! provided methods, written once for every simulator.
 
 use raft_core::{Message, WriteId};
 
+use crate::event_loop::Due;
 use crate::net::{Network, MS};
 use crate::node::SimNode;
-use crate::world::{slot_of, Event, World};
-
-/// An event the simulator must act on.
-enum Due<E> {
-    Tick { slot: usize, incarnation: u32 },
-    Message { slot: usize, message: Message },
-    Persisted { slot: usize, id: WriteId },
-    World(E),
-}
+use crate::world::World;
 
 pub trait Sim: Sized {
     type Node: SimNode;
     /// The simulator's own events (`std::convert::Infallible` for none).
     type Event;
 
+    /// The world; [`sim_world!`](crate::sim_world) writes this and `world_mut`.
     fn world(&self) -> &World<Self::Node, Self::Event>;
     fn world_mut(&mut self) -> &mut World<Self::Node, Self::Event>;
 
+    /// Starts (or restarts) the node at `slot` from what its disk holds: [`World::start`]
+    /// with this simulator's node. Connectivity is unchanged.
+    fn start(&mut self, slot: usize);
     /// The node at `slot` ticks (its next tick is scheduled once this returns).
     fn on_tick(&mut self, slot: usize);
     /// `message` reached the live node at `slot`.
@@ -36,6 +31,29 @@ pub trait Sim: Sized {
     fn on_persisted(&mut self, slot: usize, id: WriteId);
     /// One of the simulator's own events came due.
     fn on_event(&mut self, event: Self::Event);
+    /// The node at `slot` was just killed: forget what only it could have answered.
+    fn on_kill(&mut self, _slot: usize) {}
+
+    /// Kills the node at `slot` if it runs: its memory and unsynced writes are gone; its
+    /// disk stays.
+    fn kill(&mut self, slot: usize) {
+        if self.world_mut().kill(slot) {
+            self.on_kill(slot);
+        }
+    }
+
+    /// The course's crash: disconnect, then kill (unsynced writes lost).
+    fn crash(&mut self, slot: usize) {
+        self.disconnect(slot);
+        self.kill(slot);
+    }
+
+    /// Kills the node at `slot` if it runs and starts it again from its disk, without
+    /// reconnecting it (the course's start1).
+    fn restart(&mut self, slot: usize) {
+        self.kill(slot);
+        self.start(slot);
+    }
 
     /// Runs events until virtual time reaches `now + us`.
     fn advance_us(&mut self, us: u64) {
@@ -106,64 +124,21 @@ pub trait Sim: Sized {
     }
 }
 
-impl<N: SimNode, E> World<N, E> {
-    /// Pops events due by `until_us` until one needs the simulator; `None` once none is
-    /// left, with the clock at `until_us`.
-    fn next_due(&mut self, until_us: u64) -> Option<Due<E>> {
-        while let Some((at_us, event)) = self.queue.pop_due(until_us) {
-            assert!(at_us >= self.now_us, "time runs backwards");
-            self.now_us = at_us;
-            self.counters.events += 1;
-            if self.counters.events > self.cfg.events_max {
-                self.fail("event budget exhausted: runaway simulation");
-            }
-            if let Some(due) = self.sort(event) {
-                return Some(due);
-            }
-        }
-        self.now_us = until_us;
-        None
-    }
+/// Writes the world half of a [`Sim`] impl for a simulator that keeps its world in a
+/// field: `sim_kit::sim_world!(world: Pipeline, Infallible);` declares `Node`, `Event`,
+/// `world` and `world_mut`.
+#[macro_export]
+macro_rules! sim_world {
+    ($field:ident: $node:ty, $event:ty) => {
+        type Node = $node;
+        type Event = $event;
 
-    /// What `event` asks of the simulator, if anything still applies.
-    fn sort(&mut self, event: Event<E>) -> Option<Due<E>> {
-        let current = |w: &Self, slot: usize, incarnation| {
-            let current = w.slots[slot].is_current(incarnation);
-            assert!(!current || w.is_alive(slot), "a current incarnation runs");
-            current
-        };
-        match event {
-            Event::Tick { slot, incarnation } => {
-                current(self, slot, incarnation).then_some(Due::Tick { slot, incarnation })
-            }
-            Event::Deliver(message) => self.deliverable(message),
-            Event::DiskDone { slot, incarnation } if current(self, slot, incarnation) => {
-                let Some(done) = self.slots[slot].disk.sync_one() else {
-                    self.fail("disk completion without a pending write");
-                };
-                let id = done.write.id;
-                Some(Due::Persisted { slot, id })
-            }
-            Event::DiskDone { .. } => None, // the write died with its node
-            Event::World(event) => Some(Due::World(event)),
+        fn world(&self) -> &$crate::World<$node, $event> {
+            &self.$field
         }
-    }
 
-    fn deliverable(&mut self, message: Message) -> Option<Due<E>> {
-        let slot = slot_of(message.to);
-        if slot >= self.n() {
-            self.fail(&format!("a message to node {}, in no slot", message.to));
+        fn world_mut(&mut self) -> &mut $crate::World<$node, $event> {
+            &mut self.$field
         }
-        if !self.net.can_deliver(message.from, message.to) || !self.is_alive(slot) {
-            self.counters.lost += 1;
-            return None;
-        }
-        self.counters.delivered += 1;
-        Some(Due::Message { slot, message })
-    }
-
-    fn schedule_tick(&mut self, slot: usize, incarnation: u32) {
-        let period_us = self.slots[slot].tick_period_us;
-        self.push(period_us, Event::Tick { slot, incarnation });
-    }
+    };
 }

@@ -23,7 +23,10 @@ impl<N> Slot<N> {
     /// from `rng` only when there is drift, so drift-free worlds draw nothing here).
     pub(crate) fn new(tick_us: u64, drift_ppm: u64, rng: &mut ChaCha8Rng) -> Self {
         let drift = drift_ppm as i64;
-        assert!(drift < 1_000_000, "a clock drift of {drift_ppm} ppm stops time");
+        assert!(
+            drift < 1_000_000,
+            "a clock drift of {drift_ppm} ppm stops time"
+        );
         let ppm = if drift > 0 {
             rng.gen_range(-drift..=drift)
         } else {

@@ -27,22 +27,9 @@ impl Mini {
         mini
     }
 
-    fn start(&mut self, slot: usize) {
-        self.world.start(slot, |boot| {
-            let mut cfg = Config::new(boot.id, vec![1, 2, 3]);
-            cfg.seed = boot.seed;
-            let node = Node::new(cfg, boot.restored).map_err(|e| e.to_string())?;
-            Ok(Pipeline::new(node))
-        });
-    }
-
     fn step(&mut self, slot: usize, input: Input) {
-        let (pipeline, watch) = self.world.node_and_watch(slot);
-        match watch.step(slot, pipeline, input) {
-            Ok(work) => self.carry_out(slot, work),
-            Err(Ok(broken)) => self.fail(&broken),
-            Err(Err(refused)) => panic!("a tick or message was refused: {refused}"),
-        }
+        let work = self.world.step_pipeline(slot, input);
+        self.carry_out(slot, work.expect("ticks and messages are never refused"));
     }
 
     fn carry_out(&mut self, slot: usize, work: Work) {
@@ -64,15 +51,15 @@ impl Mini {
 }
 
 impl Sim for Mini {
-    type Node = Pipeline;
-    type Event = u32;
+    sim_kit::sim_world!(world: Pipeline, u32);
 
-    fn world(&self) -> &World<Pipeline, u32> {
-        &self.world
-    }
-
-    fn world_mut(&mut self) -> &mut World<Pipeline, u32> {
-        &mut self.world
+    fn start(&mut self, slot: usize) {
+        self.world.start(slot, |boot| {
+            let mut cfg = Config::new(boot.id, vec![1, 2, 3]);
+            cfg.seed = boot.seed;
+            let node = Node::new(cfg, boot.restored).map_err(|e| e.to_string())?;
+            Ok(Pipeline::new(node))
+        });
     }
 
     fn on_tick(&mut self, slot: usize) {
@@ -85,11 +72,8 @@ impl Sim for Mini {
     }
 
     fn on_persisted(&mut self, slot: usize, id: WriteId) {
-        let (pipeline, watch) = self.world.node_and_watch(slot);
-        match watch.persisted(slot, pipeline, id) {
-            Ok(work) => self.carry_out(slot, work),
-            Err(broken) => self.fail(&broken),
-        }
+        let work = self.world.persist_pipeline(slot, id);
+        self.carry_out(slot, work);
     }
 
     fn on_event(&mut self, ping: u32) {
@@ -118,14 +102,19 @@ fn a_killed_node_hears_nothing_until_it_restarts() {
     let mut m = Mini::new(3);
     m.sleep_ms(2_000);
     let term = m.world.node(0).expect("up").node().term();
-    assert!(m.world.kill(0));
+    m.crash(0);
     assert!(!m.world.kill(0), "killing a dead node does nothing");
+    assert!(!m.is_connected(0), "a crash disconnects");
     let ticks = m.ticks[0];
     m.sleep_ms(1_000);
     assert_eq!(m.ticks[0], ticks, "a dead node's ticks are dropped");
     assert_eq!(m.world.counters().crashes, 1);
-    m.start(0);
-    assert!(m.world.node(0).expect("up").node().term() >= term, "term is durable");
+    m.restart(0);
+    assert!(
+        m.world.node(0).expect("up").node().term() >= term,
+        "term is durable"
+    );
+    m.connect(0);
     m.sleep_ms(1_000);
     assert!(m.ticks[0] > ticks + 50, "the restarted node ticks again");
 }
@@ -147,7 +136,7 @@ fn own_events_come_due_in_order() {
 fn a_failure_names_seed_time_and_every_slot() {
     let mut m = Mini::new(11);
     m.sleep_ms(1_500);
-    m.world.kill(2);
+    m.kill(2);
     m.disconnect(1);
     let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.fail("boom")));
     let text = sim_kit::seeds::panic_text(&*panic.expect_err("fail panics")).to_string();
@@ -169,4 +158,3 @@ fn a_runaway_world_fails_on_its_event_budget() {
     let text = sim_kit::seeds::panic_text(&*panic.expect_err("budget")).to_string();
     assert!(text.contains("event budget exhausted"), "{text}");
 }
-
