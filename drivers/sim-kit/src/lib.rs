@@ -11,8 +11,10 @@
 //!   one [`SimNode`] (a bare `raft_core::Pipeline` in raft-sim, a `kv_core::Server` in
 //!   kv-sim) with its disk, incarnation and drifting tick; it starts, kills and restarts
 //!   them, carries their messages and writes, and fails a run with its seed, time and
-//!   [`World::describe`]. A simulator implements [`Sim`] (what a tick, a message, a
-//!   durable write and its own events do) and gets the event loop.
+//!   [`World::describe`]. A simulator implements [`Sim`] (how to start its node, what
+//!   a tick, a message, a durable write and its own events do; [`sim_world!`] writes
+//!   the rest of the impl) and gets the event loop, kill / crash / restart, and the
+//!   skeleton's queries.
 //! - [`watch`]: the Raft invariant checker, the lease watch and the output digest, as
 //!   a `raft_core::Observer` on every step of every slot's node.
 //! - [`seeds`]: running a scenario over many seeds, and the command that reruns a failure.
