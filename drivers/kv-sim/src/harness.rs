@@ -1,13 +1,14 @@
 //! Driving clients and faults: the course's config.go helpers for the KV tests
-//! (partition, crash and restart every server, client connectivity), plus clients that
-//! run a script or the random workload and record each operation in the history.
+//! (partition and heal, client connectivity; crash and restart come with `sim_kit::Sim`),
+//! plus clients that run a script or the random workload and record each operation in
+//! the history.
 
 use kv_core::{ClerkInput, KvError, Op, Outcome};
 
 use crate::client::{SimClient, Workload};
 use crate::history::HistoryOp;
 use crate::world::KvWorld;
-use raft_sim::MS;
+use sim_kit::{Sim, MS};
 
 impl KvWorld {
     pub(crate) fn step_client(&mut self, client: usize, input: ClerkInput) {
@@ -44,7 +45,7 @@ impl KvWorld {
         let op = match c.script.pop_front() {
             Some(op) => op,
             None => match c.workload.as_mut() {
-                Some(w) => w.next(client, &mut self.rng),
+                Some(w) => w.next(client, &mut self.world.rng),
                 None => return,
             },
         };
@@ -148,37 +149,21 @@ impl KvWorld {
     /// Splits the servers into groups (servers in no group are cut off from everyone).
     /// Client links are unaffected.
     pub fn partition(&mut self, groups: &[Vec<usize>]) {
-        let all: Vec<_> = (0..self.n()).map(Self::id_of).collect();
-        let groups: Vec<Vec<_>> = groups
-            .iter()
-            .map(|g| g.iter().map(|&s| Self::id_of(s)).collect())
-            .collect();
-        self.net.partition(&all, &groups);
+        self.world.partition(groups);
     }
 
+    /// Heals every server link and reconnects every client to every server.
     pub fn heal(&mut self) {
-        self.net.heal();
+        self.world.net.heal();
+        let servers = self.n();
         for c in &mut self.clients {
-            c.reach = (0..self.cfg.servers).collect();
+            c.reach = (0..servers).collect();
         }
     }
 
     /// Which servers a client can talk to (the course's ConnectClient).
     pub fn connect_client(&mut self, client: usize, servers: &[usize]) {
         self.clients[client].reach = servers.iter().copied().collect();
-    }
-
-    /// The course's ShutdownServer: disconnect and discard the instance.
-    pub fn crash(&mut self, slot: usize) {
-        self.net.set_connected(Self::id_of(slot), false);
-        self.kill(slot);
-    }
-
-    /// The course's StartServer plus reconnection.
-    pub fn restart(&mut self, slot: usize) {
-        self.kill(slot);
-        self.start(slot);
-        self.net.set_connected(Self::id_of(slot), true);
     }
 
     /// Reads a key's value through `client` (as the course's check does).

@@ -6,6 +6,7 @@ use kv_core::{KvError, Op, Outcome};
 use lincheck::{KvInput, KvModel, KvOutput, Operation, Verdict};
 
 use crate::world::KvWorld;
+use sim_kit::Sim;
 
 /// One operation as a client saw it: submitted at `call`, answered at `ret` (if ever).
 /// Times are history times (see [`KvWorld::history_time`]).

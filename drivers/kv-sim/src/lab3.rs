@@ -6,7 +6,7 @@
 use rand::Rng;
 
 use raft_core::Role;
-use raft_sim::MS;
+use sim_kit::{Sim, MS};
 
 use crate::client::append_value;
 use crate::history::Checked;
@@ -105,13 +105,14 @@ pub fn report(w: &KvWorld) -> Report {
     if std::env::var_os("SIM_VERBOSE").is_some() {
         let done = w.history().iter().filter(|h| h.ret.is_some()).count();
         eprintln!(
-            "seed {}: {} operations ({done} completed) in {} ms simulated; {:?}; checked in {:?}; {:?}",
+            "seed {}: {} operations ({done} completed) in {} ms simulated; {:?}; checked in {:?}; {:?} {:?}",
             w.seed(),
             w.history().len(),
             w.now_us() / MS,
             checked,
             started.elapsed(),
-            w.counters
+            w.counters,
+            w.world().counters()
         );
     }
     if checked == Checked::Unknown {
@@ -134,14 +135,14 @@ pub fn report(w: &KvWorld) -> Report {
 fn partitioner(w: &mut KvWorld, ms: u64) {
     let end = w.now_us() + ms * MS;
     while w.now_us() < end {
-        let side: Vec<bool> = (0..w.n()).map(|_| w.rng.gen_bool(0.5)).collect();
+        let side: Vec<bool> = (0..w.n()).map(|_| w.world.rng.gen_bool(0.5)).collect();
         let group = |s: bool| {
             (0..side.len())
                 .filter(|&i| side[i] == s)
                 .collect::<Vec<_>>()
         };
         w.partition(&[group(true), group(false)]);
-        let pause = (ELECTION_TIMEOUT_MS + w.rng.gen_range(0..200)) * MS;
+        let pause = (ELECTION_TIMEOUT_MS + w.world.rng.gen_range(0..200)) * MS;
         w.advance_us(pause.min(end - w.now_us()));
     }
 }
@@ -152,7 +153,8 @@ fn crash_all_and_restart(w: &mut KvWorld) {
     }
     w.sleep_ms(ELECTION_TIMEOUT_MS);
     for slot in 0..w.n() {
-        w.restart(slot);
+        w.restart(slot); // the course's StartServer, then reconnect
+        w.connect(slot);
     }
 }
 

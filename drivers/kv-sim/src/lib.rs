@@ -1,6 +1,6 @@
 //! The replicated key/value service in simulation: `kv-core` servers (each a Raft node
-//! plus the key/value state machine) and clerks, on `raft-sim`'s network and disk models,
-//! driven by one seeded PRNG in virtual time.
+//! plus the key/value state machine) and clerks, in a `sim-kit` world (its network and
+//! disk models, event loop and Raft watch), driven by one seeded PRNG in virtual time.
 //!
 //! Every client operation is recorded with its invocation and return times; [`history`]
 //! hands the record to the `lincheck` linearizability checker. [`lab3`] ports the course's
@@ -13,6 +13,7 @@ pub mod client;
 pub mod harness;
 pub mod history;
 pub mod lab3;
+mod sim_server;
 pub mod world;
 
 pub use world::{KvSimConfig, KvWorld};

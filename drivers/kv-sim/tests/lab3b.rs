@@ -2,7 +2,7 @@
 //! Every run's whole client history is checked for linearizability.
 
 use kv_sim::lab3::{self, Generic};
-use raft_sim::seeded_test;
+use sim_kit::seeded_test;
 
 /// A run fails by panicking (with its seed); its report only matters with SIM_VERBOSE.
 fn ran<T>(_report: T) {}

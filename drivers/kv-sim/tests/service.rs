@@ -7,7 +7,7 @@ use kv_core::ServerConfig;
 use kv_sim::lab3::{self, Generic};
 use kv_sim::world::ServerTweak;
 use raft_core::{InjectedBug, ReadMode};
-use raft_sim::seeded_test;
+use sim_kit::seeded_test;
 
 /// A run fails by panicking (with its seed); its report only matters with SIM_VERBOSE.
 fn ran<T>(_report: T) {}
@@ -94,7 +94,7 @@ fn raft_checker_catches_a_double_vote_in_a_kv_run() {
     };
     let caught = (1..=20).find_map(|seed| {
         let panic = run(seed, Some(InjectedBug::VoteTwice)).err()?;
-        let msg = raft_sim::seeds::panic_message(&*panic);
+        let msg = sim_kit::seeds::panic_message(&*panic);
         assert!(msg.contains("election safety"), "seed {seed}: {msg}");
         Some((seed, msg))
     });

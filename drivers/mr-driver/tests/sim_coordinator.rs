@@ -7,21 +7,13 @@
 
 mod sim;
 
-use raft_sim::seeds::{run_test_seeds, TestId};
 use sim::world::{Faults, World};
+use sim_kit::seeds::{run_test_seeds, TestId};
 
-/// The simulator's seed runner, naming this package in the rerun command.
+/// The simulation kit's seed runner, naming this package in the rerun command.
 fn run_seeds(target: &str, name: &str, default_count: u64, body: impl Fn(u64)) {
-    let package = env!("CARGO_PKG_NAME");
-    run_test_seeds(
-        TestId {
-            package,
-            target,
-            name,
-        },
-        default_count,
-        body,
-    );
+    let test = TestId::new(env!("CARGO_PKG_NAME"), target, name);
+    run_test_seeds(test, default_count, body);
 }
 
 const CORRECT: Faults = Faults {

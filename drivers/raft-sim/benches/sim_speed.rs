@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use raft_sim::nemesis::{self, NemesisConfig};
-use raft_sim::{lab2, Cluster};
+use raft_sim::{lab2, Cluster, Sim};
 
 fn measure(name: &str, seeds: u64, run: impl Fn(u64) -> Cluster) {
     let (mut sim_us, mut events) = (0u64, 0u64);
@@ -14,7 +14,7 @@ fn measure(name: &str, seeds: u64, run: impl Fn(u64) -> Cluster) {
     for seed in 1..=seeds {
         let c = run(seed);
         sim_us += c.now_us();
-        events += c.counters.events;
+        events += c.world().counters().events;
     }
     let wall_s = start.elapsed().as_secs_f64();
     let sim_s = sim_us as f64 / 1e6;

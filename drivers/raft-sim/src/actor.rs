@@ -4,7 +4,8 @@
 use raft_core::Index;
 
 use crate::cluster::Cluster;
-use crate::net::MS;
+use crate::Sim;
+use crate::MS;
 
 /// A client whose next move is due at `wake_us`.
 pub trait Actor {

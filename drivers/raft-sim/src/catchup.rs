@@ -5,7 +5,8 @@
 use raft_core::Config;
 
 use crate::cluster::{Cluster, SimConfig};
-use crate::net::NetConfig;
+use crate::NetConfig;
+use crate::Sim;
 
 pub const APPEND_BYTES_MAX: usize = 4 << 10;
 pub const CHUNK_BYTES: usize = 2 << 10;

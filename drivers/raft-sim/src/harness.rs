@@ -1,5 +1,6 @@
 //! Helpers that mirror the course's Raft test configuration (config.go), so the lab tests
-//! port line by line: connect/disconnect, crash/start, check one leader, `one(cmd, n,
+//! port line by line (connect, disconnect, crash and restart come with `sim_kit::Sim`):
+//! check one leader, `one(cmd, n,
 //! retry)`, committed counts, RPC and byte counters. Failures panic with the seed.
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use raft_core::{Index, Role, Term};
 
 use crate::actor::{run_until_done, OneTask};
 use crate::cluster::Cluster;
+use crate::Sim;
 
 /// Encodes a test command; commands are never empty so they differ from leader no-ops.
 pub fn cmd(x: u64) -> Vec<u8> {
@@ -17,36 +19,12 @@ pub fn cmd(x: u64) -> Vec<u8> {
 }
 
 impl Cluster {
-    pub fn connect(&mut self, slot: usize) {
-        self.net.set_connected(Self::id_of(slot), true);
-    }
-
-    pub fn disconnect(&mut self, slot: usize) {
-        self.net.set_connected(Self::id_of(slot), false);
-    }
-
-    pub fn is_connected(&self, slot: usize) -> bool {
-        self.net.is_connected(Self::id_of(slot))
-    }
-
-    /// The course's crash1: disconnect, then discard the instance (unsynced writes lost).
-    pub fn crash(&mut self, slot: usize) {
-        self.disconnect(slot);
-        self.kill(slot);
-    }
-
-    /// The course's start1 (restart from the disk), without reconnecting.
-    pub fn restart(&mut self, slot: usize) {
-        self.kill(slot);
-        self.start(slot);
-    }
-
     pub fn set_reliable(&mut self, reliable: bool) {
-        self.net.cfg.reliable = reliable;
+        self.net().cfg.reliable = reliable;
     }
 
     pub fn set_long_reordering(&mut self, on: bool) {
-        self.net.cfg.long_reordering = on;
+        self.net().cfg.long_reordering = on;
     }
 
     /// Requests (the course's "RPCs") sent so far.
@@ -82,7 +60,7 @@ impl Cluster {
     /// Polls up to 10 times, 450–549 ms apart, for a leader; returns the newest one.
     pub fn check_one_leader(&mut self) -> usize {
         for _ in 0..10 {
-            let ms = self.rng.gen_range(450..550);
+            let ms = self.world.rng.gen_range(450..550);
             self.sleep_ms(ms);
             if let Some((_, &leader)) = self.leaders_by_term().iter().next_back() {
                 return leader;
@@ -190,6 +168,6 @@ impl Cluster {
 
     /// A uniformly random value in `0..bound` from the run's PRNG.
     pub fn rand_below(&mut self, bound: u64) -> u64 {
-        self.rng.gen_range(0..bound)
+        self.world.rng.gen_range(0..bound)
     }
 }

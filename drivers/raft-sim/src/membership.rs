@@ -11,7 +11,8 @@ use raft_core::{ConfChange, Input, LogPosition, Membership, NodeId, Role, StepEr
 
 use crate::cluster::{Cluster, SimConfig};
 use crate::harness::cmd;
-use crate::net::{NetConfig, MS};
+use crate::Sim;
+use crate::{NetConfig, MS};
 
 impl Cluster {
     /// Asks `slot` to change the membership.
@@ -36,7 +37,7 @@ impl Cluster {
     }
 
     pub fn slot_of(id: NodeId) -> usize {
-        (id - 1) as usize
+        sim_kit::slot_of(id)
     }
 }
 

@@ -9,7 +9,8 @@
 use crate::cluster::{Cluster, ConfigTweak, SimConfig};
 use crate::harness::cmd;
 use crate::membership;
-use crate::net::{NetConfig, MS};
+use crate::Sim;
+use crate::{NetConfig, MS};
 
 /// Shape of one nemesis run.
 #[derive(Clone, Debug)]
@@ -55,10 +56,10 @@ pub fn sim_config(nemesis: &NemesisConfig, seed: u64) -> SimConfig {
     };
     let mut cfg = SimConfig::new(nemesis.nodes + nemesis.spare_nodes, seed, net);
     cfg.initial_voters = Some(nemesis.nodes);
-    cfg.clock_drift_ppm = nemesis.clock_drift_ppm;
+    cfg.world.clock_drift_ppm = nemesis.clock_drift_ppm;
     cfg.snapshot_interval = nemesis.snapshot_interval;
     // Slow disks keep writes pending long enough that crashes often lose some.
-    cfg.disk_latency_us = (500, 8 * MS);
+    cfg.world.disk_latency_us = (500, 8 * MS);
     cfg
 }
 
@@ -170,13 +171,13 @@ fn inject_fault(c: &mut Cluster, restart_at: &mut [Option<u64>]) {
                 shuffled.swap(i, j);
             }
             let groups = vec![shuffled[..split].to_vec(), shuffled[split..].to_vec()];
-            c.net.partition(&ids, &groups);
+            c.net().partition(&ids, &groups);
         }
         2 => {
             let other = (pick + 1 + c.rand_below(n as u64 - 1) as usize) % n;
-            c.net.block(Cluster::id_of(pick), Cluster::id_of(other));
+            c.net().block(Cluster::id_of(pick), Cluster::id_of(other));
         }
-        3 => c.net.heal(),
+        3 => c.net().heal(),
         4 | 5 if c.is_alive(pick) => {
             // Down for up to 3 s, then back from whatever reached its disk.
             c.kill(pick);
@@ -191,11 +192,11 @@ fn inject_fault(c: &mut Cluster, restart_at: &mut [Option<u64>]) {
             }
         }
         7 => {
-            let on = c.net.cfg.long_reordering;
+            let on = c.net().cfg.long_reordering;
             c.set_long_reordering(!on);
         }
         _ => {
-            let reliable = c.net.cfg.reliable;
+            let reliable = c.net().cfg.reliable;
             c.set_reliable(!reliable);
         }
     }
@@ -203,10 +204,10 @@ fn inject_fault(c: &mut Cluster, restart_at: &mut [Option<u64>]) {
 
 /// Ends every fault: links healed, nodes connected and running, network reliable.
 pub fn heal(c: &mut Cluster) {
-    c.net.heal();
+    c.net().heal();
     c.set_reliable(true);
     c.set_long_reordering(false);
-    c.net.cfg.duplicate_prob = 0.0;
+    c.net().cfg.duplicate_prob = 0.0;
     for i in 0..c.n() {
         if !c.is_alive(i) {
             c.start(i);

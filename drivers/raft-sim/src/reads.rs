@@ -6,7 +6,8 @@ use raft_core::{Config, ReadMode, Role};
 
 use crate::cluster::{Cluster, ConfigTweak, SimConfig};
 use crate::harness::cmd;
-use crate::net::NetConfig;
+use crate::NetConfig;
+use crate::Sim;
 
 /// What one stale-leader run observed.
 #[derive(Clone, Copy, Debug, Default)]
@@ -32,7 +33,7 @@ pub const LEASE_SAFE_DRIFT_PPM: u64 = 20_000;
 pub fn stale_leader(seed: u64, tweak: ConfigTweak) -> (Cluster, StaleLeaderReport) {
     let n = 5;
     let mut cfg = SimConfig::new(n, seed, NetConfig::unreliable());
-    cfg.clock_drift_ppm = LEASE_SAFE_DRIFT_PPM;
+    cfg.world.clock_drift_ppm = LEASE_SAFE_DRIFT_PPM;
     let mut c = Cluster::with_tweak(cfg, Some(tweak));
     c.one(cmd(1), n, true);
     let old = c.check_one_leader();
@@ -51,7 +52,7 @@ pub fn stale_leader(seed: u64, tweak: ConfigTweak) -> (Cluster, StaleLeaderRepor
     let (small, big): (Vec<u64>, Vec<u64>) = ids
         .iter()
         .partition(|&&id| minority.contains(&((id - 1) as usize)));
-    c.net.partition(&ids, &[small, big]);
+    c.net().partition(&ids, &[small, big]);
     let frontier_before = c.commit_frontier();
     // Only reads issued from now on count: one issued earlier, while the leader still had
     // its quorum, may be confirmed late and is not stale.
@@ -70,7 +71,7 @@ pub fn stale_leader(seed: u64, tweak: ConfigTweak) -> (Cluster, StaleLeaderRepor
     if report.majority_commits == 0 {
         c.fail("the majority never committed: the trap was not set");
     }
-    c.net.heal();
+    c.net().heal();
     c.one(cmd(2), n, true);
     (c, report)
 }
@@ -91,7 +92,7 @@ pub fn lease_churn(seed: u64, tweak: ConfigTweak) -> Cluster {
         ..NetConfig::unreliable()
     };
     let mut cfg = SimConfig::new(n, seed, net);
-    cfg.clock_drift_ppm = LEASE_SAFE_DRIFT_PPM;
+    cfg.world.clock_drift_ppm = LEASE_SAFE_DRIFT_PPM;
     let mut c = Cluster::with_tweak(cfg, Some(tweak));
     let mut k = 0;
     for _ in 0..12 {
@@ -100,16 +101,16 @@ pub fn lease_churn(seed: u64, tweak: ConfigTweak) -> Cluster {
         };
         let id = |slot: usize| Cluster::id_of(slot);
         let (m, other) = ((leader + 1) % n, (leader + 2) % n);
-        c.net.block(id(leader), id(m));
-        c.net.block(id(leader), id(other));
+        c.net().block(id(leader), id(m));
+        c.net().block(id(leader), id(other));
         let cut_ms = 1_000 + c.rand_below(1_000);
         busy(&mut c, &mut k, cut_ms);
-        c.net.heal();
-        c.net.block(id(leader), id(other));
+        c.net().heal();
+        c.net().block(id(leader), id(other));
         let rejoin_ms = 200 + c.rand_below(800);
         busy(&mut c, &mut k, rejoin_ms);
     }
-    c.net.heal();
+    c.net().heal();
     c.set_long_reordering(false);
     c.set_reliable(true);
     c.one(cmd(u64::MAX), n, true);
@@ -125,7 +126,7 @@ pub fn lease_churn(seed: u64, tweak: ConfigTweak) -> Cluster {
 
 /// Heals everything and runs until some node leads (up to 5 s); returns it.
 fn settle(c: &mut Cluster, k: &mut u64) -> Option<usize> {
-    c.net.heal();
+    c.net().heal();
     for _ in 0..50 {
         busy(c, k, 100);
         if let Some(l) = (0..c.n()).find(|&i| c.node(i).is_some_and(|x| x.role() == Role::Leader)) {

@@ -6,7 +6,8 @@ use raft_core::{Input, Role, StepError};
 
 use crate::cluster::{Cluster, SimConfig};
 use crate::harness::cmd;
-use crate::net::NetConfig;
+use crate::NetConfig;
+use crate::Sim;
 
 fn make(seed: u64) -> Cluster {
     let mut cfg = SimConfig::new(5, seed, NetConfig::unreliable());

@@ -2,7 +2,7 @@
 //! in-flight window within the configured limits.
 
 use raft_sim::catchup::{far_behind, message_bytes_bound, APPEND_BYTES_MAX, INFLIGHT_BYTES_MAX};
-use raft_sim::seeded_test;
+use sim_kit::seeded_test;
 
 fn check(snapshots: bool, seed: u64) {
     let (_, r) = far_behind(seed, 600, snapshots);

@@ -8,14 +8,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use raft_core::{Config, InjectedBug, Role};
 use raft_sim::nemesis::{self, NemesisConfig};
-use raft_sim::{cmd, Cluster, NetConfig, SimConfig};
+use raft_sim::{cmd, Cluster, NetConfig, Sim, SimConfig};
 
 /// Runs `scenario(seed)` for seeds `1..=seeds_max` until one fails with a message
 /// containing `expected`; returns that seed. Any other failure fails the test.
 fn first_catching_seed(seeds_max: u64, expected: &str, scenario: impl Fn(u64)) -> Option<u64> {
     for seed in 1..=seeds_max {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| scenario(seed))) {
-            let msg = raft_sim::seeds::panic_text(&*panic).to_string();
+            let msg = sim_kit::seeds::panic_text(&*panic).to_string();
             assert!(
                 msg.contains(expected),
                 "seed {seed} failed for an unexpected reason: {msg}"
@@ -89,7 +89,7 @@ fn figure8_script(seed: u64, bug: Option<InjectedBug>) {
     let [b, x, y, z] = [1, 2, 3, 4].map(|k| (a + k) % 5);
     // (a) a appends X, which reaches only b; then a crashes.
     let ids = |v: &[usize]| v.iter().map(|&i| Cluster::id_of(i)).collect::<Vec<_>>();
-    c.net
+    c.net()
         .partition(&ids(&[0, 1, 2, 3, 4]), &[ids(&[a, b]), ids(&[x, y, z])]);
     let xi = c.start_cmd(a, cmd(2)).expect("a still leads").0;
     c.sleep_ms(20);
@@ -105,7 +105,7 @@ fn figure8_script(seed: u64, bug: Option<InjectedBug>) {
     c.disconnect(l2);
     let others: Vec<usize> = [x, y, z].into_iter().filter(|&i| i != l2).collect();
     // (c) a restarts; a or b leads and brings X to the others: commit it, then vanish.
-    c.net.heal();
+    c.net().heal();
     c.start(a);
     [a, b]
         .into_iter()

@@ -2,7 +2,8 @@
 //! byte for byte across two runs — and differ across seeds (else the digest sees nothing).
 
 use raft_sim::nemesis::{self, NemesisConfig};
-use raft_sim::{lab2, seeded_test};
+use raft_sim::{lab2, Sim};
+use sim_kit::seeded_test;
 
 seeded_test!(same_seed_same_outputs, 5, |seed| {
     let cfg = NemesisConfig {
@@ -17,6 +18,7 @@ seeded_test!(same_seed_same_outputs, 5, |seed| {
         "two runs of seed {seed} diverged"
     );
     assert_eq!(a.counters, b.counters);
+    assert_eq!(a.world().counters(), b.world().counters());
     let other = nemesis::run(seed + 1_000_000, &cfg, None);
     assert_ne!(
         a.output_digest(),

@@ -1,7 +1,8 @@
 //! Lab 2A (leader election), ported to the simulator. Each test runs over many seeds:
 //! `SIM_SEEDS=1000` for more, `SIM_SEED=S` for one.
 
-use raft_sim::{lab2, seeded_test};
+use raft_sim::lab2;
+use sim_kit::seeded_test;
 
 const SEEDS: u64 = 20;
 

@@ -1,6 +1,7 @@
 //! Membership changes under the unreliable network with crashes, over many seeds.
 
-use raft_sim::{membership, seeded_test};
+use raft_sim::membership;
+use sim_kit::seeded_test;
 
 seeded_test!(grow_3_to_5, 20, |s| drop(membership::grow_3_to_5(s)));
 // 425992, 423501, 437110: a removed node still in the joint configuration wins term 2

@@ -8,8 +8,9 @@ use raft_core::{Config, ReadMode};
 use raft_sim::cluster::ConfigTweak;
 use raft_sim::nemesis::{self, NemesisConfig};
 use raft_sim::reads::LEASE_SAFE_DRIFT_PPM;
-use raft_sim::seeds::{run_pinned_seeds, seeds, TestId};
-use raft_sim::Counters;
+use raft_sim::{Counters, Sim};
+use sim_kit::seeds::{run_pinned_seeds, seeds, TestId};
+use sim_kit::WorldCounters;
 
 /// Small chunks so every snapshot transfer spans many messages.
 fn tweak(mode: ReadMode) -> Option<ConfigTweak> {
@@ -22,31 +23,31 @@ fn tweak(mode: ReadMode) -> Option<ConfigTweak> {
 /// Runs the nemesis over the seeds; each run must be long, crash someone and snapshot.
 /// Over ten or more seeds, snapshots must also have been installed by lagging nodes.
 fn run(test: &str, cfg: NemesisConfig, mode: ReadMode, pinned: &[u64]) {
-    let totals = RefCell::new(Counters::default());
-    let id = TestId::sim("nemesis", test);
+    let totals = RefCell::new((Counters::default(), WorldCounters::default()));
+    let id = TestId::new(env!("CARGO_PKG_NAME"), "nemesis", test);
     run_pinned_seeds(id, 20, pinned, |seed| {
         let c = nemesis::run(seed, &cfg, tweak(mode));
-        let k = &c.counters;
-        assert!(k.events > 10_000, "a nemesis run should be long: {k:?}");
+        let (k, w) = (&c.counters, c.world().counters());
+        assert!(w.events > 10_000, "a nemesis run should be long: {w:?}");
         assert!(
-            k.crashes > 0,
-            "the nemesis should have crashed someone: {k:?}"
+            w.crashes > 0,
+            "the nemesis should have crashed someone: {w:?}"
         );
         assert!(
             k.snapshots_taken > 0,
             "the application should snapshot: {k:?}"
         );
-        let mut t = totals.borrow_mut();
+        let (t, tw) = &mut *totals.borrow_mut();
         t.snapshots_installed += k.snapshots_installed;
         t.reads_confirmed += k.reads_confirmed;
         t.reads_aborted += k.reads_aborted;
         t.membership_changes_proposed += k.membership_changes_proposed;
-        t.torn_writes_repaired += k.torn_writes_repaired;
+        tw.torn_writes_repaired += w.torn_writes_repaired;
     });
-    let t = totals.into_inner();
+    let (t, tw) = totals.into_inner();
     eprintln!(
         "{test}: snapshots installed {}, reads confirmed {}, reads aborted {}, membership changes {}, torn writes repaired {}",
-        t.snapshots_installed, t.reads_confirmed, t.reads_aborted, t.membership_changes_proposed, t.torn_writes_repaired
+        t.snapshots_installed, t.reads_confirmed, t.reads_aborted, t.membership_changes_proposed, tw.torn_writes_repaired
     );
     if seeds(20).len() >= 10 {
         assert!(
@@ -58,7 +59,7 @@ fn run(test: &str, cfg: NemesisConfig, mode: ReadMode, pinned: &[u64]) {
             "the nemesis never changed the membership"
         );
         assert!(
-            t.torn_writes_repaired > 0,
+            tw.torn_writes_repaired > 0,
             "no crash ever tore a write in progress"
         );
     }

@@ -3,7 +3,7 @@
 
 use raft_core::ReadMode;
 use raft_sim::reads::{lease_churn, read_mode_tweak, stale_leader};
-use raft_sim::seeded_test;
+use sim_kit::seeded_test;
 
 seeded_test!(stale_leader_read_index, 20, pinned [426107, 417019, 417689, 427525], |seed| {
     let (_, report) = stale_leader(seed, read_mode_tweak(ReadMode::Safe));

@@ -1,6 +1,7 @@
 //! Leadership transfer under the unreliable network, over many seeds.
 
-use raft_sim::{seeded_test, transfer};
+use raft_sim::transfer;
+use sim_kit::seeded_test;
 
 seeded_test!(transfer_to_caught_up, 20, |s| drop(
     transfer::transfer_to_caught_up(s)

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 use raft_core::Role;
-use raft_sim::{cmd, Cluster, NetConfig, SimConfig};
+use raft_sim::{cmd, Cluster, NetConfig, Sim, SimConfig};
 
 #[derive(Args, Clone, Debug)]
 pub struct DemoArgs {
@@ -104,7 +104,7 @@ fn narrate(args: &DemoArgs) -> Cluster {
     let minority: Vec<usize> = (0..(n - 1) / 2).map(|k| (next + k) % n).collect();
     let ids = |v: &[usize]| v.iter().map(|&i| Cluster::id_of(i)).collect::<Vec<_>>();
     let majority: Vec<usize> = (0..n).filter(|i| !minority.contains(i)).collect();
-    c.net.partition(
+    c.net().partition(
         &ids(&(0..n).collect::<Vec<_>>()),
         &[ids(&minority), ids(&majority)],
     );
@@ -117,7 +117,7 @@ fn narrate(args: &DemoArgs) -> Cluster {
     let l2 = majority_leader(&mut c, &majority);
     println!("{}  majority side: {}", secs(&c), leader_line(&c, l2));
     replicate(&mut c, 2_000, args.commands, majority.len());
-    c.net.heal();
+    c.net().heal();
     let last = replicate(&mut c, 3_000, args.commands, n);
     c.wait(last, n, None);
     println!("{}  healed: every node applied index {last}", secs(&c));
@@ -168,14 +168,14 @@ fn summary(c: &Cluster, wall_s: f64) {
             c.applied(i).len()
         );
     }
-    let k = &c.counters;
+    let (k, w) = (&c.counters, c.world().counters());
     let sim_s = c.now_us() as f64 / 1e6;
     println!(
         "\n{} events, {} messages ({} lost, largest {} bytes), {} crashes; {sim_s:.1} s simulated in {wall_s:.3} s wall; 0 invariant violations",
-        k.events,
+        w.events,
         k.requests + k.responses,
-        k.lost,
+        w.lost,
         k.message_bytes_max,
-        k.crashes
+        w.crashes
     );
 }

@@ -2,7 +2,7 @@
 //! service tests (duplicates across leader changes, the stale-read trap).
 
 use kv_core::{Op, Outcome};
-use raft_sim::MS;
+use sim_kit::{Sim, MS};
 
 use super::{check_appends, check_sizes, leader, report, Report, ELECTION_TIMEOUT_MS};
 use crate::client::append_value;
@@ -230,7 +230,7 @@ fn largest_snapshot(w: &KvWorld) -> usize {
 /// their own keys: an append must never apply twice (the session table's job).
 pub fn duplicates_across_leader_changes(seed: u64) -> Report {
     let mut cfg = KvSimConfig::new(5, 5, seed, false);
-    cfg.net.duplicate_prob = 0.3;
+    cfg.world.net.duplicate_prob = 0.3;
     cfg.max_raft_state_bytes = Some(2000);
     let mut w = KvWorld::new(cfg);
     w.start_workload(0..5, None);
@@ -240,6 +240,7 @@ pub fn duplicates_across_leader_changes(seed: u64) -> Report {
             w.crash(l);
             w.sleep_ms(300);
             w.restart(l);
+            w.connect(l);
         }
     }
     let appends = w.stop_workload();

@@ -2,8 +2,7 @@
 //! stall and fail, a network that delays, duplicates and reorders reports, and an in-memory
 //! shared directory with the same commit-by-rename rule as the real driver.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
 use mr_core::apps::WordCount;
 use mr_core::{
@@ -12,14 +11,17 @@ use mr_core::{
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use sim_kit::queue::EventQueue;
 
 const TICK_MS: u64 = 100;
 const TIMEOUT_TICKS: u64 = 10;
 const ASK_RETRY_MS: u64 = 20;
 const TIME_LIMIT_MS: u64 = 30 * 60 * 1000;
 const EVENTS_MAX: u64 = 1_000_000;
+/// Events pending at once: a few per worker and report, so this means a runaway.
+const QUEUE_LEN_MAX: usize = 1 << 16;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy)]
 enum Event {
     Tick,
     Ask {
@@ -72,8 +74,8 @@ struct Worker {
 pub struct World {
     rng: ChaCha8Rng,
     now_ms: u64,
-    seq: u64,
-    queue: BinaryHeap<Reverse<(u64, u64, Event)>>,
+    /// Popped in (time, insertion) order, as the kit's simulators do.
+    queue: EventQueue<Event>,
     core: Coordinator,
     workers: Vec<Worker>,
     inputs: Vec<(String, String)>,
@@ -104,8 +106,7 @@ impl World {
         let mut world = World {
             rng,
             now_ms: 0,
-            seq: 0,
-            queue: BinaryHeap::new(),
+            queue: EventQueue::new(QUEUE_LEN_MAX),
             core: Coordinator::new(config).unwrap(),
             workers: vec![
                 Worker {
@@ -131,15 +132,13 @@ impl World {
     }
 
     fn schedule(&mut self, delay_ms: u64, event: Event) {
-        self.seq += 1;
-        self.queue
-            .push(Reverse((self.now_ms + delay_ms, self.seq, event)));
+        self.queue.push(self.now_ms + delay_ms, event);
     }
 
     /// Runs until the job is done and every worker has heard it; returns the output lines.
     pub fn run(&mut self) -> Vec<String> {
         let mut events = 0;
-        while let Some(Reverse((at_ms, _, event))) = self.queue.pop() {
+        while let Some((at_ms, event)) = self.queue.pop() {
             assert!(at_ms >= self.now_ms, "time never runs backwards");
             self.now_ms = at_ms;
             events += 1;

@@ -2,6 +2,7 @@
 
 use super::{make, ELECTION_TIMEOUT_MS};
 use crate::cluster::Cluster;
+use crate::Sim;
 
 pub fn initial_election(seed: u64) -> Cluster {
     let mut c = make(3, seed, true);

@@ -5,6 +5,7 @@ use raft_core::{EntryKind, Index};
 use super::{make, rand_cmd, ELECTION_TIMEOUT_MS};
 use crate::cluster::Cluster;
 use crate::harness::cmd;
+use crate::Sim;
 
 /// Everything applied before `index` on some server is a leader's opening entry (a no-op,
 /// or the bootstrap configuration).

@@ -4,7 +4,8 @@ use super::{make, make_with, rand_cmd, ELECTION_TIMEOUT_MS};
 use crate::actor::{run_until_done, run_until_last_done, sleep_with, Actor, OneTask};
 use crate::cluster::{Cluster, ConfigTweak};
 use crate::harness::cmd;
-use crate::net::MS;
+use crate::Sim;
+use crate::MS;
 
 pub fn persist1(seed: u64) -> Cluster {
     let n = 3;

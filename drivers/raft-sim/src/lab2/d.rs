@@ -6,7 +6,8 @@
 
 use super::rand_cmd;
 use crate::cluster::{Cluster, SimConfig};
-use crate::net::NetConfig;
+use crate::NetConfig;
+use crate::Sim;
 
 /// The course's `SnapShotInterval`.
 pub const SNAPSHOT_INTERVAL: u64 = 10;

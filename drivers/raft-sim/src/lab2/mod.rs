@@ -26,7 +26,7 @@ pub use d::{
 };
 
 use crate::cluster::{Cluster, ConfigTweak, SimConfig};
-use crate::net::NetConfig;
+use crate::NetConfig;
 
 /// The course's election timeout, used by its tests for sleeps.
 pub const ELECTION_TIMEOUT_MS: u64 = 1_000;

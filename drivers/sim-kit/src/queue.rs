@@ -1,6 +1,11 @@
 //! The event queue of a simulated world: events popped in (time, insertion) order, so
 //! two events due at the same microsecond run in the order they were scheduled and a
-//! seed fully determines the run.
+//! seed fully determines the run. Time is in whatever unit the world counts (µs in the
+//! Raft worlds, ms in the MapReduce one); the queue only orders it.
+//!
+//! The queue is bounded: a world that schedules without end (a message storm, a timer
+//! that re-arms twice) fills it and fails, instead of eating memory until the machine
+//! gives out. Callers check [`EventQueue::is_full`] to fail with their own context.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -33,19 +38,24 @@ impl<E> Ord for Scheduled<E> {
 pub struct EventQueue<E> {
     heap: BinaryHeap<Reverse<Scheduled<E>>>,
     seq: u64,
-}
-
-impl<E> Default for EventQueue<E> {
-    fn default() -> Self {
-        EventQueue {
-            heap: BinaryHeap::new(),
-            seq: 0,
-        }
-    }
+    len_max: usize,
 }
 
 impl<E> EventQueue<E> {
+    /// An empty queue that holds at most `len_max` pending events.
+    pub fn new(len_max: usize) -> Self {
+        assert!(len_max > 0, "a queue must hold an event");
+        EventQueue {
+            heap: BinaryHeap::new(),
+            seq: 0,
+            len_max,
+        }
+    }
+
+    /// Schedules `event` at `at_us`, after every event already scheduled for that time.
+    /// The queue must not be full.
     pub fn push(&mut self, at_us: u64, event: E) {
+        assert!(!self.is_full(), "event queue full: {} pending", self.len());
         self.seq += 1;
         let seq = self.seq;
         self.heap.push(Reverse(Scheduled { at_us, seq, event }));
@@ -60,12 +70,21 @@ impl<E> EventQueue<E> {
         Some((next.at_us, next.event))
     }
 
+    /// The earliest event, whenever it is due.
+    pub fn pop(&mut self) -> Option<(u64, E)> {
+        self.pop_due(u64::MAX)
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.heap.len() >= self.len_max
     }
 }
 
@@ -75,7 +94,7 @@ mod tests {
 
     #[test]
     fn pops_by_time_then_insertion_order() {
-        let mut q = EventQueue::default();
+        let mut q = EventQueue::new(8);
         q.push(5, "b");
         q.push(3, "a");
         q.push(5, "c");
@@ -86,5 +105,16 @@ mod tests {
         }
         assert_eq!(out, vec![(3, "a"), (5, "b"), (5, "c")]);
         assert_eq!(q.len(), 1, "the event after the horizon stays");
+        assert_eq!(q.pop(), Some((9, "d")));
+    }
+
+    #[test]
+    #[should_panic(expected = "event queue full")]
+    fn a_full_queue_refuses_more() {
+        let mut q = EventQueue::new(2);
+        q.push(1, ());
+        q.push(1, ());
+        assert!(q.is_full());
+        q.push(1, ());
     }
 }

@@ -1,4 +1,6 @@
-//! Running a scenario over many seeds, and saying how to rerun a failure.
+//! Running a scenario over many seeds, and saying how to rerun a failure. Every
+//! simulator's seeded tests go through here (raft-sim, kv-sim, mr-driver's coordinator
+//! simulation), so `SIM_SEEDS`, `SIM_SEED` and sweeps mean the same everywhere.
 //!
 //! `SIM_SEEDS=N` runs seeds `SIM_SEED_BASE..SIM_SEED_BASE+N` (base 1); `SIM_SEED=S` runs
 //! exactly seed S. A failing seed prints itself and the one command that reruns it.
@@ -41,10 +43,11 @@ pub struct TestId<'a> {
 }
 
 impl<'a> TestId<'a> {
-    /// A test of this crate's own test targets (`raft-sim`).
-    pub fn sim(target: &'a str, name: &'a str) -> Self {
+    /// Test `name` of test target `target` in package `package` (pass
+    /// `env!("CARGO_PKG_NAME")` from the test itself, so the rerun command names it).
+    pub const fn new(package: &'a str, target: &'a str, name: &'a str) -> Self {
         TestId {
-            package: env!("CARGO_PKG_NAME"),
+            package,
             target,
             name,
         }
@@ -63,18 +66,8 @@ impl<'a> TestId<'a> {
     }
 }
 
-/// The command that reruns exactly one seed of one of `raft-sim`'s tests.
-pub fn repro_command(test_target: &str, test_name: &str, seed: u64) -> String {
-    TestId::sim(test_target, test_name).repro_command(seed)
-}
-
 /// Runs `body` for every seed; on the first failure prints the seed and how to rerun it,
 /// then fails the test with the original panic.
-pub fn run_seeds(test_target: &str, test_name: &str, default_count: u64, body: impl Fn(u64)) {
-    run_test_seeds(TestId::sim(test_target, test_name), default_count, body)
-}
-
-/// `run_seeds` for a test in any package.
 pub fn run_test_seeds(test: TestId, default_count: u64, body: impl Fn(u64)) {
     run_pinned_seeds(test, default_count, &[], body)
 }

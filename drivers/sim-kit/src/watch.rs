@@ -1,15 +1,23 @@
 //! What watches every step of every simulated Raft node, in raft-sim and in any simulated
-//! service built on it (kv-sim): the invariant [`Checker`], the lease watch, and a digest
-//! of every `Ready` (equal digests mean equal runs). It hooks into the node's
+//! service built on Raft (kv-sim): the invariant [`Checker`], the lease watch, and a
+//! digest of every `Ready` (equal digests mean equal runs). It hooks into the node's
 //! [`Pipeline`] as its [`Observer`], so it sees the `Input::Persisted` steps the pipeline
 //! makes on its own too.
+//!
+//! It lives in the kit, not in raft-sim, because every simulated world of Raft nodes
+//! runs it (raft-sim's cluster and kv-sim's servers alike): the [`World`](crate::World)
+//! owns one and tells it of every (re)start, so a simulator cannot forget to.
 
 use raft_core::{Entry, Input, Node, NodeId, Observer, Pipeline, Ready, SnapshotWrite};
 use raft_core::{StepError, Work, WriteId};
 
-use crate::checker::Checker;
 use crate::digest::Fnv;
-use crate::lease_watch::{LeaseWatch, Seen};
+
+mod checker;
+mod lease;
+
+pub use checker::{digest_entry, Checker, Violation};
+use lease::{LeaseWatch, Seen};
 
 #[derive(Debug, Default)]
 pub struct RaftWatch {
