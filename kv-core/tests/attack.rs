@@ -662,3 +662,185 @@ fn a_read_confirmed_ahead_of_the_leaders_own_write_waits_for_the_apply() {
         .expect("answered once applied");
     assert_eq!(answer.result, Ok(Outcome::Value(Some("v".into()))));
 }
+
+/// Peers 2 and 3 are hostile: they send well-typed messages with terms and indexes near
+/// server 1's own, entries of every kind whose data is a valid command, garbage, or a
+/// retry of an earlier command, and snapshots whose bytes are a valid state with an
+/// arbitrary session table or garbage. Server 1 completes its writes in order and serves
+/// clients meanwhile. It must never panic.
+#[test]
+fn hostile_peers_never_panic_a_server() {
+    use kv_core::service::{Command, Replicated};
+    use kv_core::{KvState, Request, Server};
+    use raft_core::{Entry, EntryKind, Membership, Message, SnapshotMeta};
+
+    let seeds: u64 = std::env::var("ATTACK_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let mut reached = (0, 0, 0, 0);
+    for seed in 0..seeds {
+        let mut rng = random::Rng(seed);
+        let mut server = Server::new(
+            common::config(1, |c: &mut ServerConfig| {
+                c.max_raft_state_bytes = Some(120);
+                c.raft.election_ticks = 10;
+                c.raft.heartbeat_ticks = 2;
+                c.raft.snapshot_chunk_bytes = 8;
+            }),
+            raft_core::RestoredState::default(),
+        )
+        .unwrap();
+        let mut writes = std::collections::VecDeque::new();
+        for _ in 0..3000 {
+            let node = server.node();
+            let (term, last, commit) =
+                (node.term(), node.log().last_index(), node.log().committed());
+            let near = |rng: &mut random::Rng, base: u64| match rng.below(6) {
+                0 => base.saturating_sub(1),
+                1 | 2 => base,
+                3 => base + 1,
+                4 => base + rng.below(5),
+                _ => rng.below(base + 2),
+            };
+            let data = |rng: &mut random::Rng| -> Vec<u8> {
+                match rng.below(3) {
+                    0 => Command {
+                        client: rng.below(3),
+                        seq: rng.below(5),
+                        op: Op::Append {
+                            key: "k".into(),
+                            value: "x".into(),
+                        },
+                    }
+                    .encode(),
+                    1 => (0..rng.below(6)).map(|_| rng.next() as u8).collect(),
+                    _ => Vec::new(),
+                }
+            };
+            let input = match rng.below(10) {
+                0 => ServerInput::Tick,
+                1 => match writes.pop_front() {
+                    Some(id) => ServerInput::Persisted(id),
+                    None => ServerInput::Tick,
+                },
+                2 => ServerInput::Request(Request {
+                    client: 9,
+                    seq: rng.below(4),
+                    op: if rng.chance(50) {
+                        Op::Get { key: "k".into() }
+                    } else {
+                        Op::Put {
+                            key: "k".into(),
+                            value: "v".into(),
+                        }
+                    },
+                }),
+                _ => {
+                    let from = 2 + rng.below(2);
+                    let mterm = near(&mut rng, term);
+                    let body = match rng.below(12) {
+                        0..=5 => {
+                            let prev_index = near(&mut rng, last.max(commit));
+                            let prev_term = near(&mut rng, node.log().last_term());
+                            let n = rng.below(4);
+                            let mut et = prev_term;
+                            let entries = (1..=n)
+                                .map(|i| {
+                                    et = et.max(near(&mut rng, et)).min(mterm.max(prev_term));
+                                    Entry {
+                                        term: et,
+                                        index: prev_index + i,
+                                        kind: match rng.below(4) {
+                                            0 => EntryKind::Empty,
+                                            1 => EntryKind::Membership,
+                                            _ => EntryKind::Normal,
+                                        },
+                                        data: data(&mut rng),
+                                    }
+                                })
+                                .collect();
+                            MessageBody::Append {
+                                prev_index,
+                                prev_term,
+                                entries,
+                                commit: near(&mut rng, commit + n),
+                            }
+                        }
+                        6 => MessageBody::Heartbeat {
+                            commit: near(&mut rng, commit),
+                            round: rng.below(10),
+                        },
+                        7 => {
+                            let bytes = if rng.chance(95) {
+                                let mut r = Replicated::<KvState>::default();
+                                for _ in 0..rng.below(4) {
+                                    r.apply(&Command {
+                                        client: rng.below(3),
+                                        seq: rng.below(9),
+                                        op: Op::Append {
+                                            key: "k".into(),
+                                            value: "s".into(),
+                                        },
+                                    });
+                                }
+                                r.snapshot()
+                            } else {
+                                data(&mut rng)
+                            };
+                            let total = bytes.len() as u64;
+                            let offset = if rng.chance(70) {
+                                0
+                            } else {
+                                rng.below(total + 1)
+                            };
+                            let end = (offset + 8).min(total) as usize;
+                            MessageBody::InstallSnapshot {
+                                meta: SnapshotMeta {
+                                    index: near(&mut rng, commit + 3),
+                                    term: near(&mut rng, mterm).min(mterm),
+                                    membership: Membership::with_voters([1, 2, 3]),
+                                },
+                                total_bytes: total,
+                                offset,
+                                data: bytes[offset as usize..end].to_vec(),
+                            }
+                        }
+                        8 => MessageBody::VoteResponse {
+                            reject: rng.chance(30),
+                        },
+                        9 => MessageBody::AppendResponse {
+                            reject: rng.chance(30),
+                            index: near(&mut rng, last),
+                            conflict_term: None,
+                            conflict_index: near(&mut rng, last),
+                        },
+                        _ => MessageBody::HeartbeatResponse {
+                            round: rng.below(10),
+                        },
+                    };
+                    ServerInput::Message(Message {
+                        from,
+                        to: 1,
+                        term: mterm,
+                        body,
+                    })
+                }
+            };
+            let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                server.step(input.clone())
+            }))
+            .unwrap_or_else(|e| panic!("seed {seed}: {input:?} panicked the server: {e:?}"));
+            writes.extend(ready.writes.iter().map(|w| w.id));
+        }
+        let stats = server.stats();
+        reached.0 += stats.snapshots_installed;
+        reached.1 += stats.writes_applied + stats.entries_undecodable;
+        reached.2 += u64::from(server.failure().is_some());
+        reached.3 += stats.snapshots_taken;
+    }
+    eprintln!(
+        "{seeds} runs: (installs, entries applied, failed replicas, snapshots taken) {reached:?}"
+    );
+    assert!(reached.0 > 0 && reached.1 > 0 && reached.2 > 0 && reached.3 > 0);
+}

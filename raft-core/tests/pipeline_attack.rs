@@ -13,6 +13,12 @@
 //! * at most one leader per term; every applied index agrees everywhere, across restarts,
 //!   snapshots taken and snapshots installed; a new leader holds every applied entry;
 //! * every crash leaves a disk `Node::new` accepts.
+//!
+//! The membership runs found one violation (seed 1006190, reached with
+//! `ATTACK_SEEDS=10000`): `a_single_voter_that_crashes_before_its_term_is_durable_never_reuses_the_term`
+//! below reproduces it deterministically and FAILS at the time of writing. The random
+//! tests' default seeds pass. `ATTACK_SEEDS`, `ATTACK_SEED_FROM`, `ATTACK_TRACE=<seed>`
+//! and the ignored `survey_failing_seeds` help replay and survey.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -151,6 +157,8 @@ struct Cluster {
     leaders: BTreeMap<u64, u64>,
     /// index -> (term, digest after applying it)
     applied: BTreeMap<u64, (u64, u64)>,
+    /// index -> the highest term any node had when it was first applied
+    committed_by: BTreeMap<u64, u64>,
     /// per node: the configuration in force after its last step
     membership_before: Vec<Membership>,
     /// per node: the commit index last checked while it led, with the term
@@ -210,6 +218,7 @@ impl Cluster {
             queue: Vec::new(),
             leaders: BTreeMap::new(),
             applied: BTreeMap::new(),
+            committed_by: BTreeMap::new(),
             commit_checked: vec![(0, 0); n as usize],
             membership_before,
             next_data: 0,
@@ -302,6 +311,10 @@ impl Cluster {
             }
             None => {
                 self.applied.insert(index, (term, digest));
+                // It committed in some term no later than the highest term any node
+                // has reached now; leaders of later terms must hold it.
+                let now = self.nodes.iter().map(|p| p.node().term()).max().unwrap();
+                self.committed_by.insert(index, now);
             }
         }
     }
@@ -321,9 +334,13 @@ impl Cluster {
         let term = node.term();
         let previous = *self.leaders.entry(term).or_insert(id);
         assert_eq!(previous, id, "two leaders in term {term}");
-        // Leader completeness: everything applied anywhere is in this leader's log.
+        // Leader completeness: everything applied anywhere (so committed in a term no
+        // later than `committed_by`) is in the log of every leader of a later term.
         let log = node.log();
         for (&index, &(t, _)) in self.applied.range(log.snapshot_position().index + 1..) {
+            if self.committed_by[&index] >= term {
+                continue;
+            }
             assert_eq!(
                 log.term(index),
                 Some(t),
@@ -519,6 +536,14 @@ fn check_promise(from: u64, m: &Message, synced: &RestoredState) {
     }
 }
 
+/// `ATTACK_SEED_FROM=N`: start at seed N (to replay one failing seed).
+fn seed_from() -> u64 {
+    std::env::var("ATTACK_SEED_FROM")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
 fn run(seed: u64, n: u64, voters: u64, changes: bool, steps: usize) -> Cluster {
     let result = std::panic::catch_unwind(|| {
         let mut c = Cluster::new(seed, n, voters, changes);
@@ -539,7 +564,7 @@ fn random_runs_with_unsynced_writes_lost_at_crashes() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(150);
     let (mut crashes, mut installs, mut lost, mut applied, mut reads) = (0, 0, 0, 0, 0);
-    for seed in 0..seeds {
+    for seed in seed_from()..seed_from() + seeds {
         let n = if seed % 2 == 0 { 3 } else { 5 };
         let c = run(seed, n, n, false, 4000);
         crashes += c.crashes;
@@ -565,7 +590,7 @@ fn random_membership_changes_with_unsynced_writes_lost_at_crashes() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(150);
     let (mut changes, mut applied) = (0, 0);
-    for seed in 0..seeds {
+    for seed in seed_from()..seed_from() + seeds {
         let c = run(1_000_000 + seed, 5, 3, true, 4000);
         changes += c.membership_changes;
         applied += c.applied.len();
@@ -740,4 +765,226 @@ fn a_lost_commit_only_write_restarts_with_the_older_commit() {
         vec![1],
         "the application rebuilds up to the durable commit only"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Found by the membership runs above (seed 1006190 with ATTACK_SEEDS=10000): a single
+// voter wins its election inside the step that starts it, before its new term and vote
+// are durable, and sends appends of that term at once (appends may precede the leader's
+// own write). If it crashes before that write lands, it restarts in the previous term,
+// wins the *same* term again, and writes different entries at the same (term, index)
+// its learners already hold: Log Matching breaks and the learner applies another entry.
+
+/// A tiny driver for this scenario: every node's writes are held until `persist_all`.
+struct Solo {
+    cfgs: Vec<Config>,
+    nodes: Vec<Pipeline>,
+    disks: Vec<RestoredState>,
+    held: Vec<Vec<Write>>,
+    queue: Vec<Message>,
+    applied: Vec<Vec<Entry>>,
+}
+
+impl Solo {
+    fn new() -> Self {
+        let cfgs = vec![Config::new(1, vec![1]), Config::new(2, vec![])];
+        let nodes = cfgs
+            .iter()
+            .map(|c| Pipeline::new(Node::new(c.clone(), RestoredState::default()).unwrap()))
+            .collect();
+        Solo {
+            cfgs,
+            nodes,
+            disks: vec![RestoredState::default(); 2],
+            held: vec![Vec::new(); 2],
+            queue: Vec::new(),
+            applied: vec![Vec::new(); 2],
+        }
+    }
+
+    fn absorb(&mut self, slot: usize, work: Work) {
+        self.held[slot].extend(work.writes);
+        self.queue.extend(work.messages);
+        for a in work.applies {
+            assert!(a.install.is_none());
+            self.applied[slot].extend(a.committed);
+        }
+    }
+
+    fn step(&mut self, id: u64, input: Input) {
+        let slot = (id - 1) as usize;
+        let work = self.nodes[slot].step(input).unwrap();
+        self.absorb(slot, work);
+    }
+
+    fn persist_all(&mut self, id: u64) {
+        let slot = (id - 1) as usize;
+        while !self.held[slot].is_empty() {
+            let w = self.held[slot].remove(0);
+            w.apply_to(&mut self.disks[slot]);
+            let work = self.nodes[slot].persisted(w.id);
+            self.absorb(slot, work);
+        }
+    }
+
+    /// Delivers every queued message, persisting at once on every node.
+    fn settle(&mut self) {
+        for _ in 0..100 {
+            self.persist_all(1);
+            self.persist_all(2);
+            if self.queue.is_empty() {
+                return;
+            }
+            for m in std::mem::take(&mut self.queue) {
+                let to = m.to;
+                self.step(to, Input::Message(m));
+            }
+        }
+        panic!("no quiet");
+    }
+
+    /// Delivers messages both ways until quiet, making only node 2's writes durable.
+    fn exchange_holding_1(&mut self) {
+        for _ in 0..100 {
+            self.persist_all(2);
+            if self.queue.is_empty() {
+                return;
+            }
+            for m in std::mem::take(&mut self.queue) {
+                let to = m.to;
+                self.step(to, Input::Message(m));
+            }
+        }
+        panic!("no quiet");
+    }
+
+    fn crash(&mut self, id: u64) {
+        let slot = (id - 1) as usize;
+        self.held[slot].clear();
+        let node = Node::new(self.cfgs[slot].clone(), self.disks[slot].clone()).unwrap();
+        self.nodes[slot] = Pipeline::new(node);
+        self.applied[slot].clear();
+    }
+
+    fn term(&self, id: u64) -> u64 {
+        self.nodes[(id - 1) as usize].node().term()
+    }
+}
+
+/// FAILS at the time of writing.
+#[test]
+fn a_single_voter_that_crashes_before_its_term_is_durable_never_reuses_the_term() {
+    let mut c = Solo::new();
+    c.step(1, Input::Campaign);
+    c.settle();
+    assert_eq!(c.nodes[0].node().role(), Role::Leader);
+    c.step(
+        1,
+        Input::ChangeMembership {
+            changes: vec![ConfChange::AddLearner(2)],
+        },
+    );
+    c.settle();
+    c.step(
+        1,
+        Input::Propose {
+            data: b"x".to_vec(),
+        },
+    );
+    c.settle();
+    assert!(c.nodes[1].node().membership().learners.contains(&2));
+
+    // Node 1 restarts and wins term t at once; its appends of term t leave before the
+    // write naming term t is durable, and node 2 stores them.
+    c.crash(1);
+    let durable_term = c.term(1);
+    c.step(1, Input::Campaign);
+    assert_eq!(c.nodes[0].node().role(), Role::Leader);
+    let t = c.term(1);
+    assert_eq!(t, durable_term + 1);
+    c.step(
+        1,
+        Input::Propose {
+            data: b"A".to_vec(),
+        },
+    );
+    c.exchange_holding_1();
+    let at = c.nodes[0].node().log().last_index();
+    assert_eq!(
+        c.nodes[1].node().log().entry(at).map(|e| e.data.clone()),
+        Some(b"A".to_vec()),
+        "node 2 holds {t}/{at} = A"
+    );
+
+    // Crash before node 1's write of term t lands: it comes back in the older term...
+    c.crash(1);
+    assert_eq!(c.term(1), durable_term, "the term-{t} write was lost");
+    // ...and wins term t a second time, proposing something else at the same index.
+    c.step(1, Input::Campaign);
+    assert_eq!(c.term(1), t, "the same term number again");
+    c.step(
+        1,
+        Input::Propose {
+            data: b"B".to_vec(),
+        },
+    );
+    c.settle();
+    // Keep the leader talking until node 2 has applied through `at`.
+    for _ in 0..3 {
+        for _ in 0..c.cfgs[0].heartbeat_ticks {
+            c.step(1, Input::Tick);
+        }
+        c.settle();
+    }
+    let on_1 = c.applied[0]
+        .iter()
+        .find(|e| e.index == at)
+        .map(|e| e.data.clone());
+    let on_2 = c.applied[1]
+        .iter()
+        .find(|e| e.index == at)
+        .map(|e| e.data.clone());
+    assert_eq!(on_1, Some(b"B".to_vec()));
+    assert_eq!(
+        on_2, on_1,
+        "the learner applied another entry at {t}/{at} than the leader"
+    );
+}
+
+/// Not run by default: `cargo test --test pipeline_attack survey -- --ignored --nocapture`
+/// runs `ATTACK_SEEDS` seeds of both random tests and lists every failing seed with its
+/// message, instead of stopping at the first.
+#[test]
+#[ignore]
+fn survey_failing_seeds() {
+    let seeds: u64 = std::env::var("ATTACK_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut failures = Vec::new();
+    for seed in seed_from()..seed_from() + seeds {
+        let n = if seed % 2 == 0 { 3 } else { 5 };
+        for (s, n, voters, changes) in [(seed, n, n, false), (1_000_000 + seed, 5, 3, true)] {
+            let result = std::panic::catch_unwind(|| {
+                let mut c = Cluster::new(s, n, voters, changes);
+                for _ in 0..4000 {
+                    c.step();
+                }
+            });
+            if let Err(e) = result {
+                let msg = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("seed {s} (changes {changes}): {msg}"));
+            }
+        }
+    }
+    let _ = std::panic::take_hook();
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    assert!(failures.is_empty(), "{} failing seeds", failures.len());
 }
