@@ -910,11 +910,11 @@ fn a_single_voter_that_crashes_before_its_term_is_durable_never_reuses_the_term(
     );
     c.exchange_holding_1();
     let at = c.nodes[0].node().log().last_index();
-    assert_eq!(
-        c.nodes[1].node().log().entry(at).map(|e| e.data.clone()),
-        Some(b"A".to_vec()),
-        "node 2 holds {t}/{at} = A"
-    );
+    // Today node 2 now holds {t}/{at} = A, though node 1 has not made term t durable. (A
+    // fix that holds the new leader's appends until its term is durable averts this;
+    // the test then passes through to the final check.)
+    let exposed = c.nodes[1].node().log().entry(at).map(|e| e.data.clone());
+    eprintln!("node 2 holds at {t}/{at}: {exposed:?}");
 
     // Crash before node 1's write of term t lands: it comes back in the older term...
     c.crash(1);
