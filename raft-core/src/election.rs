@@ -86,6 +86,7 @@ impl Node {
             self.role = Role::Candidate;
             self.term += 1;
             self.vote = Some(self.cfg.id);
+            self.own_term_durable = false;
         }
         if self.record_vote(self.cfg.id, true) != VoteResult::Pending {
             return;
@@ -200,6 +201,8 @@ impl Node {
                 self.record_vote(m.from, !*reject);
             }
             (MessageBody::VoteResponse { reject }, Role::Candidate) => {
+                // It answers a request sent only once our term and vote were durable.
+                self.own_term_durable = true;
                 self.record_vote(m.from, !*reject);
             }
             _ => self.stats.dropped_unexpected += 1,

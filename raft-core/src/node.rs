@@ -83,6 +83,12 @@ pub struct Node {
     pub(crate) lease_revoked: bool,
     /// The current campaign was started by `TimeoutNow`.
     pub(crate) campaign_for_transfer: bool,
+    /// The term and vote this node campaigned with are known durable: a vote response
+    /// arrived (vote requests leave only after the write), or an entry of the term was
+    /// reported persisted. Until then a leader's appends wait for the write too: a sole
+    /// voter wins in the step it campaigns, and if it crashed before the write it could
+    /// win the same term again and write other entries under it.
+    pub(crate) own_term_durable: bool,
     /// The configuration in force: that of the last committed configuration entry, or
     /// of the snapshot, or the bootstrap voters.
     pub(crate) membership: Membership,
@@ -134,6 +140,7 @@ impl Node {
             transfer: None,
             lease_revoked: false,
             campaign_for_transfer: false,
+            own_term_durable: true,
             membership: Membership::default(),
             membership_index: 0,
             membership_changed: false,
@@ -249,7 +256,8 @@ impl Node {
             term,
             body,
         };
-        if m.may_precede_persist() {
+        let term_at_risk = self.role == Role::Leader && !self.own_term_durable;
+        if m.may_precede_persist() && !term_at_risk {
             self.msgs.push(m);
         } else {
             self.msgs_after_persist.push(m);
@@ -286,6 +294,8 @@ impl Node {
     }
 
     fn on_persisted(&mut self, pos: LogPosition) {
+        // Writes are durable in order: an entry of this term on disk means the term is.
+        self.own_term_durable |= pos.term == self.term;
         if self.log.persisted_to(pos) && self.role == Role::Leader {
             self.maybe_commit_and_notify();
         }
