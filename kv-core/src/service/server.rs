@@ -93,8 +93,10 @@ pub struct Server<S: StateMachine> {
     applied: Index,
     /// The term this server led in when pending writes were last checked.
     leading: Option<Term>,
-    /// A snapshot from the leader did not decode: this replica's state is unknown, so it
-    /// refuses clients until restarted.
+    /// A snapshot from the leader did not decode: this replica's state is unknown. It
+    /// halts (crash-stop, as etcd does): it applies, snapshots, votes and sends nothing
+    /// more, and answers clients `Busy`; a restart reads the same snapshot from disk and
+    /// fails with `ServerError::Snapshot`, so an operator sees why.
     failure: Option<DecodeError>,
     /// After a snapshot was refused as too large, the applied index at which to try
     /// again: serializing the whole state on every step would be the real outage.
@@ -152,6 +154,8 @@ impl<S: StateMachine> Server<S> {
         self.applied
     }
 
+    /// Why this replica halted, if it did (see the field's docs). A driver should stop
+    /// the process with this error: nothing it feeds in will do anything but refuse.
     pub fn failure(&self) -> Option<&DecodeError> {
         self.failure.as_ref()
     }
@@ -168,6 +172,12 @@ impl<S: StateMachine> Server<S> {
         obs: &mut dyn Observer,
     ) -> ServerReady<S::Output> {
         let mut out = ServerReady::default();
+        if self.failure.is_some() {
+            if let ServerInput::Request(r) = input {
+                self.request(r, obs, &mut out); // refused: see `refuse_reason`
+            }
+            return out;
+        }
         match input {
             ServerInput::Tick => {
                 self.ticks += 1;
@@ -205,6 +215,9 @@ impl<S: StateMachine> Server<S> {
         out.messages.extend(work.messages);
         out.writes.extend(work.writes);
         for apply in work.applies {
+            if self.failure.is_some() {
+                return; // halted: nothing more is applied onto an unknown state
+            }
             self.apply_released(apply, out);
         }
         self.serve_reads(out);
@@ -214,6 +227,11 @@ impl<S: StateMachine> Server<S> {
     fn apply_released(&mut self, apply: Apply, out: &mut ServerReady<S::Output>) {
         if let Some(snapshot) = &apply.install {
             self.install(&snapshot.data, snapshot.meta.index, out);
+            if let Some(e) = &self.failure {
+                let reason =
+                    format!("replica halted: a snapshot from the leader did not decode ({e})");
+                return self.halt(reason, out);
+            }
         }
         for entry in &apply.committed {
             self.apply(entry, out);
@@ -315,6 +333,23 @@ impl<S: StateMachine> Server<S> {
         for w in self.pending.take_writes_not_of(keep) {
             out.replies.push(self.wrong_leader(w.client, w.seq));
         }
+    }
+
+    /// Crash-stop after a failed install: every waiting client hears why, now, rather
+    /// than at its deadline (a halted server ignores ticks).
+    fn halt(&mut self, reason: String, out: &mut ServerReady<S::Output>) {
+        assert!(self.failure.is_some(), "halting follows a failed install");
+        for Expired { client, seq } in self.pending.take_expired(u64::MAX) {
+            let error = ServiceError::Busy {
+                reason: reason.clone(),
+            };
+            out.replies.push(Reply::err(client, seq, error));
+        }
+        assert_eq!(
+            self.pending.len(),
+            0,
+            "nobody is left waiting on a halted replica"
+        );
     }
 
     fn expire(&mut self, out: &mut ServerReady<S::Output>) {

@@ -38,7 +38,10 @@ impl<S: StateMachine> Server<S> {
     fn refuse_reason(&mut self, r: &Request<S::Op>) -> Option<ServiceError> {
         if let Some(e) = &self.failure {
             return Some(ServiceError::Busy {
-                reason: format!("replica state lost ({e}); restart it"),
+                reason: format!(
+                    "replica halted: a snapshot from the leader did not decode ({e}); \
+                     fix and restart it"
+                ),
             });
         }
         // Half an entry: the envelope and Raft's own framing must still fit around it.
