@@ -138,10 +138,9 @@ impl Node {
         let (window, bytes) = (self.cfg.inflight_msgs_max, self.cfg.inflight_bytes_max);
         let mut added = Vec::new();
         for peer in peers {
-            if !self.progress.contains_key(&peer) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = self.progress.entry(peer) {
                 added.push(peer);
-                let pr = Progress::new(next, window, bytes);
-                self.progress.insert(peer, pr);
+                slot.insert(Progress::new(next, window, bytes));
             }
         }
         added
