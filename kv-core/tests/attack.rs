@@ -12,6 +12,8 @@
 //!   applied (passes).
 
 mod common;
+#[path = "../../raft-core/tests/lossy_disk/mod.rs"]
+mod lossy_disk;
 
 use kv_core::{KvState, Op, Outcome, ServerConfig, ServerInput};
 use raft_core::MessageBody;
@@ -164,58 +166,15 @@ fn a_failed_replica_halts_and_the_others_go_on() {
 // prefix of the one history.
 
 mod random {
-    use std::collections::{BTreeMap, VecDeque};
+    use std::collections::BTreeMap;
 
     use kv_core::{KvError, Op, Outcome, Server, ServerConfig, ServerInput};
-    use raft_core::{Message, RestoredState, Write};
+    use raft_core::{Message, RestoredState};
 
     use super::common;
 
-    pub struct Rng(pub u64);
-
-    impl Rng {
-        pub fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        pub fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-        pub fn chance(&mut self, percent: u64) -> bool {
-            self.below(100) < percent
-        }
-    }
-
-    #[derive(Default)]
-    struct Disk {
-        synced: RestoredState,
-        tail: VecDeque<(Write, bool)>,
-    }
-
-    impl Disk {
-        fn complete_next(&mut self) -> Option<u64> {
-            let at = self.tail.iter().position(|(_, reported)| !reported)?;
-            self.tail[at].1 = true;
-            let id = self.tail[at].0.id;
-            if self.tail[at].0.must_sync {
-                for (w, _) in self.tail.drain(..=at) {
-                    w.apply_to(&mut self.synced);
-                }
-            }
-            Some(id)
-        }
-
-        fn crash(&mut self, rng: &mut Rng) -> RestoredState {
-            let keep = rng.below(self.tail.len() as u64 + 1) as usize;
-            for (w, _) in self.tail.drain(..).take(keep) {
-                w.apply_to(&mut self.synced);
-            }
-            self.synced.clone()
-        }
-    }
+    use super::lossy_disk::LossyDisk as Disk;
+    pub use super::lossy_disk::Rng;
 
     struct Client {
         seq: u64,

@@ -20,73 +20,16 @@
 //! tests' default seeds pass. `ATTACK_SEEDS`, `ATTACK_SEED_FROM`, `ATTACK_TRACE=<seed>`
 //! help replay (a sweep is `ATTACK_SEEDS=N`).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use raft_core::{
     ConfChange, Config, Entry, Input, Membership, Message, MessageBody, Node, Pipeline,
     RestoredState, Role, Work, Write,
 };
 
-struct Rng(u64);
+mod lossy_disk;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
-
-/// One node's disk: `synced` survives any crash; `tail` holds writes handed out and not
-/// yet synced, in order, each marked whether it was already reported to the pipeline.
-#[derive(Default)]
-struct Disk {
-    synced: RestoredState,
-    tail: VecDeque<(Write, bool)>,
-}
-
-impl Disk {
-    /// The oldest unreported write, made durable (if it must sync) and reported.
-    fn complete_next(&mut self) -> Option<u64> {
-        let at = self.tail.iter().position(|(_, reported)| !reported)?;
-        self.tail[at].1 = true;
-        let id = self.tail[at].0.id;
-        if self.tail[at].0.must_sync {
-            // An fsync makes everything written before it durable too.
-            for (w, _) in self.tail.drain(..=at) {
-                w.apply_to(&mut self.synced);
-            }
-        }
-        Some(id)
-    }
-
-    /// What every reported write adds up to (whether or not it is synced yet).
-    fn reported(&self) -> RestoredState {
-        let mut s = self.synced.clone();
-        for (w, _) in self.tail.iter().take_while(|(_, r)| *r) {
-            w.apply_to(&mut s);
-        }
-        s
-    }
-
-    /// A crash: some prefix of the unsynced writes made it.
-    fn crash(&mut self, rng: &mut Rng) -> RestoredState {
-        let keep = rng.below(self.tail.len() as u64 + 1) as usize;
-        for (w, _) in self.tail.drain(..).take(keep) {
-            w.apply_to(&mut self.synced);
-        }
-        self.synced.clone()
-    }
-}
+use lossy_disk::{LossyDisk as Disk, Rng};
 
 /// Whether `state` holds entry (index, term), or a snapshot covering index.
 fn holds(state: &RestoredState, index: u64, term: u64) -> bool {
