@@ -104,7 +104,11 @@ pub struct Apply {
 
 impl Apply {
     pub fn is_empty(&self) -> bool {
-        *self == Apply::default()
+        self.install.is_none()
+            && self.committed.is_empty()
+            && self.reads.is_empty()
+            && self.reads_aborted.is_empty()
+            && self.membership.is_none()
     }
 }
 
@@ -124,14 +128,17 @@ pub struct Work {
 
 impl Work {
     pub fn is_empty(&self) -> bool {
-        *self == Work::default()
+        self.messages.is_empty()
+            && self.writes.is_empty()
+            && self.applies.is_empty()
+            && self.proposed.is_none()
     }
 
     /// Appends later work: messages, writes and applies keep their order.
     pub fn extend(&mut self, later: Work) {
-        self.messages.extend(later.messages);
-        self.writes.extend(later.writes);
-        self.applies.extend(later.applies);
+        append(&mut self.messages, later.messages);
+        append(&mut self.writes, later.writes);
+        append(&mut self.applies, later.applies);
         self.proposed = self.proposed.or(later.proposed);
     }
 }
@@ -281,7 +288,7 @@ impl Pipeline {
             proposed,
             membership,
         } = ready;
-        work.messages.extend(messages);
+        append(&mut work.messages, messages);
         work.proposed = work.proposed.or(proposed);
         let install = snapshot
             .as_ref()
@@ -339,17 +346,27 @@ impl Pipeline {
     fn wait_behind_writes(&mut self, after: Vec<Message>, apply: Apply, work: &mut Work) {
         match self.in_flight.back_mut() {
             Some(stage) => {
-                stage.after_persist.extend(after);
+                append(&mut stage.after_persist, after);
                 if !apply.is_empty() {
                     stage.applies.push(apply);
                 }
             }
             None => {
-                work.messages.extend(after);
+                append(&mut work.messages, after);
                 if !apply.is_empty() {
                     work.applies.push(apply);
                 }
             }
         }
+    }
+}
+
+/// `to.extend(from)`, keeping `from`'s buffer when `to` is empty (the common case: one
+/// `Ready` per call), so messages are not copied from one vector into another.
+fn append<T>(to: &mut Vec<T>, from: Vec<T>) {
+    if to.is_empty() {
+        *to = from;
+    } else {
+        to.extend(from);
     }
 }
