@@ -160,6 +160,14 @@ impl<S: StateMachine> Server<S> {
         self.failure.as_ref()
     }
 
+    /// What a client of a halted replica is told.
+    fn halted_reason(&self) -> Option<String> {
+        let e = self.failure.as_ref()?;
+        Some(format!(
+            "replica halted: a snapshot from the leader did not decode ({e}); fix and restart it"
+        ))
+    }
+
     pub fn step(&mut self, input: ServerInput<S::Op>) -> ServerReady<S::Output> {
         self.step_observed(input, &mut ())
     }
@@ -227,9 +235,7 @@ impl<S: StateMachine> Server<S> {
     fn apply_released(&mut self, apply: Apply, out: &mut ServerReady<S::Output>) {
         if let Some(snapshot) = &apply.install {
             self.install(&snapshot.data, snapshot.meta.index, out);
-            if let Some(e) = &self.failure {
-                let reason =
-                    format!("replica halted: a snapshot from the leader did not decode ({e})");
+            if let Some(reason) = self.halted_reason() {
                 return self.halt(reason, out);
             }
         }

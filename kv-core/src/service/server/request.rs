@@ -36,13 +36,8 @@ impl<S: StateMachine> Server<S> {
 
     /// Requests answered at once without touching Raft, and why.
     fn refuse_reason(&mut self, r: &Request<S::Op>) -> Option<ServiceError> {
-        if let Some(e) = &self.failure {
-            return Some(ServiceError::Busy {
-                reason: format!(
-                    "replica halted: a snapshot from the leader did not decode ({e}); \
-                     fix and restart it"
-                ),
-            });
+        if let Some(reason) = self.halted_reason() {
+            return Some(ServiceError::Busy { reason });
         }
         // Half an entry: the envelope and Raft's own framing must still fit around it.
         let max_bytes = self.cfg.raft.entry_bytes_max / 2;
