@@ -5,7 +5,7 @@ mod op;
 mod state;
 
 pub use op::{Op, Outcome};
-pub use state::KvState;
+pub use state::{KvState, Read};
 
 use crate::service;
 

@@ -48,6 +48,6 @@ mod kv;
 pub mod service;
 
 pub use kv::{Applied, Clerk, ClerkInput, ClerkReady, Command, Completion, KvError, Session};
-pub use kv::{KvState, Op, Outcome, Reply, Request, Server, ServerInput, ServerReady};
+pub use kv::{KvState, Op, Outcome, Read, Reply, Request, Server, ServerInput, ServerReady};
 pub use service::{ClerkBusy, ClerkConfig, ClientId, DecodeError, ServerConfig};
 pub use service::{ServerError, ServerStats, ServiceError, StateMachine};

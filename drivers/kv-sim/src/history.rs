@@ -36,6 +36,7 @@ fn input(op: &Op) -> KvInput {
         Op::Append { key, value } => KvInput::Append { key, value },
         Op::Delete { key } => KvInput::Delete { key },
         Op::Cas { key, expected, new } => KvInput::Cas { key, expected, new },
+        other => panic!("the lab 3 workloads issue no {other:?}; the model has no such input"),
     }
 }
 
@@ -44,6 +45,7 @@ fn output(outcome: &Outcome) -> KvOutput {
         Outcome::Value(v) => KvOutput::Get(v.clone()),
         Outcome::Done => KvOutput::Done,
         Outcome::Swapped(b) => KvOutput::Cas(*b),
+        other => panic!("a lab 3 operation returned {other:?}"),
     }
 }
 

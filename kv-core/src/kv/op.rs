@@ -1,5 +1,9 @@
 //! What key/value clients ask for and what they get back. The request and reply
 //! envelopes around them are the generic service's ([`crate::service::Request`]).
+//!
+//! Lab 3 needs Get / Put / Append (Delete and compare-and-set are ours). The multi-key
+//! operations, counters and counts are what a Redis front end needs: each is one
+//! operation, so an MSET is one log entry and applies atomically.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,22 +30,37 @@ pub enum Op {
         expected: Option<String>,
         new: String,
     },
+    /// Adds one to the decimal integer stored at `key` (absent counts as 0).
+    Incr {
+        key: String,
+    },
+    /// Deletes every key; answers how many existed.
+    DeleteMany {
+        keys: Vec<String>,
+    },
+    /// Sets every pair, in order (a later pair for the same key wins), as one write.
+    PutMany {
+        pairs: Vec<(String, String)>,
+    },
+    /// Reads every key at one point in time.
+    GetMany {
+        keys: Vec<String>,
+    },
+    /// How many of `keys` exist (a key named twice counts twice, as in Redis).
+    Exists {
+        keys: Vec<String>,
+    },
+    /// How many keys the store holds.
+    Len,
 }
 
 impl Op {
-    pub fn key(&self) -> &str {
-        match self {
-            Op::Get { key }
-            | Op::Put { key, .. }
-            | Op::Append { key, .. }
-            | Op::Delete { key }
-            | Op::Cas { key, .. } => key,
-        }
-    }
-
     /// Reads change nothing, so they need no log entry and no deduplication.
     pub fn is_read(&self) -> bool {
-        matches!(self, Op::Get { .. })
+        matches!(
+            self,
+            Op::Get { .. } | Op::GetMany { .. } | Op::Exists { .. } | Op::Len
+        )
     }
 }
 
@@ -50,8 +69,17 @@ impl Op {
 pub enum Outcome {
     /// A Get's value (`None`: the key is absent).
     Value(Option<String>),
-    /// A Put, Append or Delete took effect.
+    /// A Put, Append, Delete or PutMany took effect.
     Done,
     /// Whether a Cas swapped.
     Swapped(bool),
+    /// A GetMany's values, in the order asked.
+    Values(Vec<Option<String>>),
+    /// What DeleteMany, Exists and Len count.
+    Count(u64),
+    /// An Incr's new value.
+    Integer(i64),
+    /// An Incr found a value that is not a decimal i64, or would overflow; nothing
+    /// changed.
+    NotAnInteger,
 }

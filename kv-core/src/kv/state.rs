@@ -20,20 +20,25 @@ impl StateMachine for KvState {
     /// Every operation can go through the log; a Get that does (the server never sends
     /// one) is a read in log order, still correct.
     type Command = Op;
-    /// The key a Get reads.
-    type Query = String;
+    type Query = Read;
     type Output = Outcome;
 
-    fn route(op: Op) -> Access<Op, String> {
+    fn route(op: Op) -> Access<Op, Read> {
         match op {
-            Op::Get { key } => Access::Read(key),
+            Op::Get { key } => Access::Read(Read::Get(key)),
+            Op::GetMany { keys } => Access::Read(Read::GetMany(keys)),
+            Op::Exists { keys } => Access::Read(Read::Exists(keys)),
+            Op::Len => Access::Read(Read::Len),
             write => Access::Write(write),
         }
     }
 
     fn apply(&mut self, op: &Op) -> Outcome {
         match op {
-            Op::Get { key } => self.query(key),
+            Op::Get { key } => self.query(&Read::Get(key.clone())),
+            Op::GetMany { keys } => self.query(&Read::GetMany(keys.clone())),
+            Op::Exists { keys } => self.query(&Read::Exists(keys.clone())),
+            Op::Len => self.query(&Read::Len),
             Op::Put { key, value } => {
                 self.data.insert(key.clone(), value.clone());
                 Outcome::Done
@@ -53,11 +58,32 @@ impl StateMachine for KvState {
                 }
                 Outcome::Swapped(swap)
             }
+            Op::Incr { key } => self.incr(key),
+            Op::DeleteMany { keys } => {
+                let removed = keys.iter().filter(|k| self.data.remove(*k).is_some());
+                Outcome::Count(removed.count() as u64)
+            }
+            Op::PutMany { pairs } => {
+                for (k, v) in pairs {
+                    self.data.insert(k.clone(), v.clone());
+                }
+                Outcome::Done
+            }
         }
     }
 
-    fn query(&self, key: &String) -> Outcome {
-        Outcome::Value(self.data.get(key).cloned())
+    fn query(&self, read: &Read) -> Outcome {
+        match read {
+            Read::Get(key) => Outcome::Value(self.data.get(key).cloned()),
+            Read::GetMany(keys) => {
+                Outcome::Values(keys.iter().map(|k| self.data.get(k).cloned()).collect())
+            }
+            Read::Exists(keys) => {
+                let present = keys.iter().filter(|k| self.data.contains_key(*k));
+                Outcome::Count(present.count() as u64)
+            }
+            Read::Len => Outcome::Count(self.data.len() as u64),
+        }
     }
 
     fn snapshot(&self) -> Vec<u8> {
@@ -69,7 +95,31 @@ impl StateMachine for KvState {
     }
 }
 
+/// A read: answered from local state once ReadIndex (or the lease) confirms it is fresh.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Read {
+    Get(String),
+    GetMany(Vec<String>),
+    Exists(Vec<String>),
+    Len,
+}
+
 impl KvState {
+    /// Redis's INCR: the value must be a decimal i64 and the sum must not overflow;
+    /// otherwise nothing changes.
+    fn incr(&mut self, key: &str) -> Outcome {
+        // Rust accepts a leading '+', Redis does not.
+        let parse = |v: &String| v.parse::<i64>().ok().filter(|_| !v.starts_with('+'));
+        let current = self.data.get(key).map_or(Some(0), parse);
+        match current.and_then(|n| n.checked_add(1)) {
+            Some(n) => {
+                self.data.insert(key.to_string(), n.to_string());
+                Outcome::Integer(n)
+            }
+            None => Outcome::NotAnInteger,
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&String> {
         self.data.get(key)
     }

@@ -156,3 +156,86 @@ quickcheck::quickcheck! {
         once == dup
     }
 }
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn redis_style_operations_follow_their_meaning() {
+    let mut kv = KvState::default();
+    let pairs = vec![("a".into(), "1".into()), ("b".into(), "x".into())];
+    assert_eq!(kv.apply(&Op::PutMany { pairs }), Outcome::Done);
+    assert_eq!(kv.apply(&Op::Incr { key: "a".into() }), Outcome::Integer(2));
+    assert_eq!(
+        kv.apply(&Op::Incr { key: "new".into() }),
+        Outcome::Integer(1)
+    );
+    assert_eq!(
+        kv.apply(&Op::Incr { key: "b".into() }),
+        Outcome::NotAnInteger
+    );
+    let keys = strings(&["a", "zz", "b"]);
+    let values = vec![Some("2".to_string()), None, Some("x".to_string())];
+    assert_eq!(kv.query(&Read::GetMany(keys)), Outcome::Values(values));
+    let exists = Read::Exists(strings(&["a", "a", "zz"]));
+    assert_eq!(
+        kv.query(&exists),
+        Outcome::Count(2),
+        "a key named twice counts twice"
+    );
+    assert_eq!(kv.query(&Read::Len), Outcome::Count(3));
+    let delete = Op::DeleteMany {
+        keys: strings(&["a", "zz", "new"]),
+    };
+    assert_eq!(kv.apply(&delete), Outcome::Count(2));
+    assert_eq!(kv.query(&Read::Len), Outcome::Count(1));
+}
+
+#[test]
+fn incr_refuses_what_redis_refuses_and_changes_nothing() {
+    let mut kv = KvState::default();
+    for bad in ["+1", " 1", "1.5", "", "9223372036854775807", "abc"] {
+        let put = Op::Put {
+            key: "k".into(),
+            value: bad.into(),
+        };
+        kv.apply(&put);
+        assert_eq!(
+            kv.apply(&Op::Incr { key: "k".into() }),
+            Outcome::NotAnInteger,
+            "{bad:?}"
+        );
+        assert_eq!(kv.get("k").map(String::as_str), Some(bad), "unchanged");
+    }
+    let put = Op::Put {
+        key: "k".into(),
+        value: "-5".into(),
+    };
+    kv.apply(&put);
+    assert_eq!(
+        kv.apply(&Op::Incr { key: "k".into() }),
+        Outcome::Integer(-4)
+    );
+}
+
+#[test]
+fn reads_route_to_queries_and_writes_to_the_log() {
+    for op in [
+        get("k"),
+        Op::GetMany { keys: vec![] },
+        Op::Exists { keys: vec![] },
+        Op::Len,
+    ] {
+        assert!(op.is_read());
+        assert!(matches!(KvState::route(op), Access::Read(_)));
+    }
+    for op in [
+        append("k", "v"),
+        Op::Incr { key: "k".into() },
+        Op::PutMany { pairs: vec![] },
+    ] {
+        assert!(!op.is_read());
+        assert!(matches!(KvState::route(op), Access::Write(_)));
+    }
+}
