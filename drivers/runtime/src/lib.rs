@@ -11,5 +11,11 @@
 //! runs its service inside `raft_core::Pipeline` (through `kv_core::Server`) and supplies
 //! only effects: sockets, fsyncs, a monotonic clock.
 
+pub mod clerk_loop;
+pub mod client;
+pub mod frame;
+pub mod node;
+pub mod redis;
 pub mod resp;
 pub mod storage;
+pub mod wire;

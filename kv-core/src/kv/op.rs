@@ -30,6 +30,11 @@ pub enum Op {
         expected: Option<String>,
         new: String,
     },
+    /// Append that answers the value's new length in bytes (Redis's APPEND).
+    AppendLen {
+        key: String,
+        value: String,
+    },
     /// Adds one to the decimal integer stored at `key` (absent counts as 0).
     Incr {
         key: String,

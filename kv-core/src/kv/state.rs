@@ -58,6 +58,11 @@ impl StateMachine for KvState {
                 }
                 Outcome::Swapped(swap)
             }
+            Op::AppendLen { key, value } => {
+                let v = self.data.entry(key.clone()).or_default();
+                v.push_str(value);
+                Outcome::Count(v.len() as u64)
+            }
             Op::Incr { key } => self.incr(key),
             Op::DeleteMany { keys } => {
                 let removed = keys.iter().filter(|k| self.data.remove(*k).is_some());

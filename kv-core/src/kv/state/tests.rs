@@ -167,6 +167,11 @@ fn redis_style_operations_follow_their_meaning() {
     let pairs = vec![("a".into(), "1".into()), ("b".into(), "x".into())];
     assert_eq!(kv.apply(&Op::PutMany { pairs }), Outcome::Done);
     assert_eq!(kv.apply(&Op::Incr { key: "a".into() }), Outcome::Integer(2));
+    let append = Op::AppendLen {
+        key: "b".into(),
+        value: "yz".into(),
+    };
+    assert_eq!(kv.apply(&append), Outcome::Count(3));
     assert_eq!(
         kv.apply(&Op::Incr { key: "new".into() }),
         Outcome::Integer(1)
@@ -176,7 +181,7 @@ fn redis_style_operations_follow_their_meaning() {
         Outcome::NotAnInteger
     );
     let keys = strings(&["a", "zz", "b"]);
-    let values = vec![Some("2".to_string()), None, Some("x".to_string())];
+    let values = vec![Some("2".to_string()), None, Some("xyz".to_string())];
     assert_eq!(kv.query(&Read::GetMany(keys)), Outcome::Values(values));
     let exists = Read::Exists(strings(&["a", "a", "zz"]));
     assert_eq!(

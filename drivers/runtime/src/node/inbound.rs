@@ -1,0 +1,196 @@
+//! The peer port: connections from other nodes (Raft messages, forwarded requests) and
+//! from clerks (`raftkv` commands). Each starts with a [`Hello`]; after it, every frame
+//! goes to the actor, and replies and status answers come back on the same connection.
+//!
+//! Anything that does not decode — bytes that are not frames, a bad checksum, an oversize
+//! length, a frame of the wrong kind, a message claiming another sender — closes that
+//! one connection and is counted; the node and its other connections carry on.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use kv_core::service::StateMachine;
+use raft_core::NodeId;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::actor::{Event, Inbox};
+use super::{NodeError, NodeOptions};
+use crate::frame::{decode_frame, encode_frame};
+use crate::wire::{Hello, Wire, WIRE_VERSION};
+
+/// A connection that has not said hello by then is dropped.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections on the peer port at once; more are refused at accept.
+const CONNECTIONS_MAX: usize = 1024;
+
+pub(crate) async fn bind(addr: SocketAddr) -> Result<TcpListener, NodeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| NodeError::Listen { addr, source })
+}
+
+pub(crate) async fn serve<S: StateMachine + Send + 'static>(
+    listener: TcpListener,
+    opts: NodeOptions,
+    inbox: Inbox<S>,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    S::Op: Send,
+    S::Output: Send,
+{
+    let open = std::sync::Arc::new(tokio::sync::Semaphore::new(CONNECTIONS_MAX));
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => return,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, remote)) = accepted else {
+            tokio::time::sleep(Duration::from_millis(10)).await; // e.g. out of fds
+            continue;
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            tracing::warn!(%remote, "peer port: too many connections, refusing one");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = Conn::<S> {
+            me: opts.id,
+            known: opts.peers.keys().copied().collect(),
+            frame_bytes_max: opts.frame_bytes_max,
+            inbox: inbox.clone(),
+        };
+        tokio::spawn(async move {
+            if let Err(why) = conn.run(stream).await {
+                tracing::info!(%remote, "peer port: dropped a connection: {why}");
+            }
+            drop(permit);
+        });
+    }
+}
+
+struct Conn<S: StateMachine> {
+    me: NodeId,
+    known: Vec<NodeId>,
+    frame_bytes_max: usize,
+    inbox: Inbox<S>,
+}
+
+type W<S> = Wire<<S as StateMachine>::Op, <S as StateMachine>::Output>;
+
+impl<S: StateMachine> Conn<S> {
+    async fn run(self, stream: TcpStream) -> Result<(), String> {
+        let (mut rd, mut wr) = stream.into_split();
+        let mut buf = BytesMut::with_capacity(64 << 10);
+        let hello = tokio::time::timeout(HELLO_TIMEOUT, self.next(&mut rd, &mut buf))
+            .await
+            .map_err(|_| "no hello within 5 s".to_string())??;
+        let peer = self.check_hello(hello).await?;
+        let (reply_tx, mut reply_rx) = mpsc::unbounded_channel();
+        let mut out = Vec::new();
+        loop {
+            tokio::select! {
+                r = reply_rx.recv() => {
+                    let (_, reply) = r.expect("we hold a sender");
+                    encode_frame(&W::<S>::Reply(reply).encode(), &mut out);
+                }
+                w = self.next(&mut rd, &mut buf) => match w {
+                    Ok(Wire::Raft(m)) if Some(m.from) == peer && m.to == self.me => {
+                        self.to_actor(Event::Raft(m)).await?
+                    }
+                    Ok(Wire::Request(request)) => {
+                        let reply_to = reply_tx.clone();
+                        self.to_actor(Event::Request { request, reply_to }).await?
+                    }
+                    Ok(Wire::StatusRequest) => {
+                        let (tx, rx) = oneshot::channel();
+                        self.to_actor(Event::Status(tx)).await?;
+                        let status = rx.await.map_err(|_| "actor gone")?;
+                        encode_frame(&W::<S>::Status(status).encode(), &mut out);
+                    }
+                    Ok(other) => return self.bad(format!("unexpected frame {}", kind(&other))).await,
+                    Err(e) if e == CLOSED => return Ok(()),
+                    Err(e) => return self.bad(e).await,
+                },
+            }
+            if !out.is_empty() {
+                wr.write_all(&out)
+                    .await
+                    .map_err(|e| format!("write: {e}"))?;
+                out.clear();
+            }
+        }
+    }
+
+    /// Checks the first frame; returns the dialing node (`None` for a clerk).
+    async fn check_hello(&self, w: W<S>) -> Result<Option<NodeId>, String> {
+        let Wire::Hello(Hello {
+            version,
+            from,
+            client_addr,
+        }) = w
+        else {
+            return self
+                .bad(format!("expected hello, got {}", kind(&w)))
+                .await
+                .map(|_| None);
+        };
+        if version != WIRE_VERSION {
+            return Err(format!(
+                "wire version {version}; this node speaks {WIRE_VERSION}"
+            ));
+        }
+        if let Some(id) = from {
+            if !self.known.contains(&id) || id == self.me {
+                return self
+                    .bad(format!("hello from unknown node {id}"))
+                    .await
+                    .map(|_| None);
+            }
+            self.to_actor(Event::PeerHello { id, client_addr }).await?;
+        }
+        Ok(from)
+    }
+
+    async fn next(&self, rd: &mut OwnedReadHalf, buf: &mut BytesMut) -> Result<W<S>, String> {
+        loop {
+            if let Some(p) = decode_frame(buf, self.frame_bytes_max).map_err(|e| e.to_string())? {
+                return W::<S>::decode(&p).map_err(|e| e.to_string());
+            }
+            match rd.read_buf(buf).await {
+                Ok(0) if buf.is_empty() => return Err(CLOSED.into()),
+                Ok(0) => return Err(format!("connection closed mid-frame ({} bytes)", buf.len())),
+                Ok(_) => {}
+                Err(e) => return Err(format!("read: {e}")),
+            }
+        }
+    }
+
+    async fn to_actor(&self, e: Event<S>) -> Result<(), String> {
+        self.inbox
+            .send(e)
+            .await
+            .map_err(|_| "actor gone".to_string())
+    }
+
+    async fn bad(&self, why: String) -> Result<(), String> {
+        let _ = self.inbox.send(Event::BadFrame).await;
+        Err(why)
+    }
+}
+
+const CLOSED: &str = "closed";
+
+fn kind<O, T>(w: &Wire<O, T>) -> &'static str {
+    match w {
+        Wire::Hello(_) => "hello",
+        Wire::Raft(_) => "raft message",
+        Wire::Request(_) => "request",
+        Wire::Reply(_) => "reply",
+        Wire::StatusRequest => "status request",
+        Wire::Status(_) => "status",
+    }
+}

@@ -1,0 +1,223 @@
+//! Outbound links: one task per other node that dials it, says hello, and writes
+//! frames; it reconnects with backoff when the connection fails.
+//!
+//! Two lanes per link: snapshot chunks go in the bulk lane, everything else in the
+//! urgent lane, and the writer always takes urgent frames first. A snapshot is sent in
+//! bounded chunks, so a heartbeat waits behind at most one chunk, never a whole
+//! snapshot. Both lanes are bounded; a full lane drops the frame, which Raft treats as
+//! a lost message (and a clerk as a lost request: it retries).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use kv_core::service::{Request, StateMachine};
+use raft_core::{Message, MessageBody, NodeId};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+
+use super::actor::{Event, Inbox};
+use super::NodeOptions;
+use crate::frame::{decode_frame, encode_frame};
+use crate::wire::{Hello, Wire, WIRE_VERSION};
+
+const BACKOFF_MIN: Duration = Duration::from_millis(20);
+const BACKOFF_MAX: Duration = Duration::from_millis(1000);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Bytes gathered into one socket write.
+const WRITE_BATCH_BYTES_MAX: usize = 256 << 10;
+
+#[derive(Clone)]
+struct Lanes {
+    urgent: mpsc::Sender<Vec<u8>>,
+    bulk: mpsc::Sender<Vec<u8>>,
+}
+
+/// The senders into every outbound link, shared by the actor and the clerks.
+#[derive(Clone, Default)]
+pub(crate) struct Links {
+    lanes: Arc<BTreeMap<NodeId, Lanes>>,
+    pub(crate) frames_dropped: Arc<AtomicU64>,
+}
+
+impl Links {
+    pub(crate) fn send_raft<S: StateMachine>(&self, m: Message) {
+        let bulk = matches!(m.body, MessageBody::InstallSnapshot { .. });
+        let to = m.to;
+        self.send(to, bulk, &Wire::<S::Op, S::Output>::Raft(m));
+    }
+
+    /// Sends a clerk's request to node `to`; false if it was dropped.
+    pub(crate) fn send_request<S: StateMachine>(&self, to: NodeId, r: Request<S::Op>) -> bool {
+        self.send(to, false, &Wire::<S::Op, S::Output>::Request(r))
+    }
+
+    fn send<O: serde::Serialize, T: serde::Serialize>(
+        &self,
+        to: NodeId,
+        bulk: bool,
+        w: &Wire<O, T>,
+    ) -> bool {
+        let Some(lanes) = self.lanes.get(&to) else {
+            return false; // not a peer: raft-core only addresses its configuration
+        };
+        let mut frame = Vec::new();
+        encode_frame(&w.encode(), &mut frame);
+        let lane = if bulk { &lanes.bulk } else { &lanes.urgent };
+        let sent = lane.try_send(frame).is_ok();
+        if !sent {
+            self.frames_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        sent
+    }
+}
+
+pub(crate) fn spawn<S: StateMachine + Send + 'static>(
+    opts: &NodeOptions,
+    inbox: Inbox<S>,
+    shutdown: watch::Receiver<bool>,
+) -> Links
+where
+    S::Op: Send,
+    S::Output: Send,
+{
+    let mut lanes = BTreeMap::new();
+    for (&peer, &addr) in opts.peers.iter().filter(|(&p, _)| p != opts.id) {
+        let (urgent, urgent_rx) = mpsc::channel(opts.link_frames_max);
+        let (bulk, bulk_rx) = mpsc::channel(opts.link_frames_max.min(64));
+        lanes.insert(peer, Lanes { urgent, bulk });
+        let link = Link::<S> {
+            peer,
+            addr,
+            hello: Hello {
+                version: WIRE_VERSION,
+                from: Some(opts.id),
+                client_addr: opts.client_addr.map(|a| a.to_string()),
+            },
+            frame_bytes_max: opts.frame_bytes_max,
+            inbox: inbox.clone(),
+        };
+        tokio::spawn(link.run(urgent_rx, bulk_rx, shutdown.clone()));
+    }
+    Links {
+        lanes: Arc::new(lanes),
+        frames_dropped: Arc::default(),
+    }
+}
+
+struct Link<S: StateMachine> {
+    peer: NodeId,
+    addr: SocketAddr,
+    hello: Hello,
+    frame_bytes_max: usize,
+    inbox: Inbox<S>,
+}
+
+impl<S: StateMachine> Link<S> {
+    async fn run(
+        self,
+        mut urgent: mpsc::Receiver<Vec<u8>>,
+        mut bulk: mpsc::Receiver<Vec<u8>>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut backoff = BACKOFF_MIN;
+        loop {
+            let connected = tokio::select! {
+                _ = shutdown.changed() => return,
+                c = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(self.addr)) => c,
+            };
+            match connected {
+                Ok(Ok(stream)) => {
+                    backoff = BACKOFF_MIN;
+                    let _ = stream.set_nodelay(true);
+                    let why = self.serve(stream, &mut urgent, &mut bulk).await;
+                    tracing::debug!(peer = self.peer, "link down: {why}");
+                }
+                _ => backoff = (backoff * 2).min(BACKOFF_MAX),
+            }
+            // What queued while the link was down is stale by the time it is back up.
+            while urgent.try_recv().is_ok() || bulk.try_recv().is_ok() {}
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+        }
+    }
+
+    /// Writes frames until the connection fails; reads replies meant for this node's
+    /// clerks on the way.
+    async fn serve(
+        &self,
+        stream: TcpStream,
+        urgent: &mut mpsc::Receiver<Vec<u8>>,
+        bulk: &mut mpsc::Receiver<Vec<u8>>,
+    ) -> String {
+        let (mut rd, mut wr) = stream.into_split();
+        let mut out = Vec::new();
+        encode_frame(
+            &Wire::<S::Op, S::Output>::Hello(self.hello.clone()).encode(),
+            &mut out,
+        );
+        let mut buf = BytesMut::with_capacity(64 << 10);
+        loop {
+            if !out.is_empty() {
+                if let Err(e) = wr.write_all(&out).await {
+                    return format!("write: {e}");
+                }
+                out.clear();
+            }
+            tokio::select! {
+                biased;
+                f = urgent.recv() => match f {
+                    Some(f) => gather(f, urgent, &mut out),
+                    None => return "shut down".into(),
+                },
+                f = bulk.recv() => match f {
+                    Some(f) => out = f,
+                    None => return "shut down".into(),
+                },
+                n = rd.read_buf(&mut buf) => match n {
+                    Ok(0) => return "closed by peer".into(),
+                    Ok(_) => if let Err(e) = self.replies(&mut buf).await { return e },
+                    Err(e) => return format!("read: {e}"),
+                },
+            }
+        }
+    }
+
+    async fn replies(&self, buf: &mut BytesMut) -> Result<(), String> {
+        while let Some(payload) =
+            decode_frame(buf, self.frame_bytes_max).map_err(|e| e.to_string())?
+        {
+            match Wire::<S::Op, S::Output>::decode(&payload) {
+                Ok(Wire::Reply(reply)) => {
+                    let event = Event::RemoteReply {
+                        from: self.peer,
+                        reply,
+                    };
+                    self.inbox.send(event).await.map_err(|_| "actor gone")?;
+                }
+                other => {
+                    let _ = self.inbox.send(Event::BadFrame).await;
+                    return Err(format!("unexpected frame from a peer we dialed: {other:?}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Adds `first` and whatever else is queued (up to a batch) to `out`.
+fn gather(first: Vec<u8>, urgent: &mut mpsc::Receiver<Vec<u8>>, out: &mut Vec<u8>) {
+    out.extend_from_slice(&first);
+    while out.len() < WRITE_BATCH_BYTES_MAX {
+        match urgent.try_recv() {
+            Ok(f) => out.extend_from_slice(&f),
+            Err(_) => break,
+        }
+    }
+}

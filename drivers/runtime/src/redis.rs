@@ -1,0 +1,198 @@
+//! The Redis (RESP2) front end of a key/value node. Every connection gets a
+//! [`NodeClerk`]: its commands go to the leader through the clerk (straight into this
+//! node's actor, or over the link to the leader), so `redis-cli` and `redis-benchmark`
+//! can use any node, and a write retried across a leader change applies at most once.
+//!
+//! Commands on one connection run one at a time, in order, so pipelined commands are
+//! answered in order. A protocol error gets an error reply and closes the connection
+//! (the stream can no longer be trusted); a command error gets an error reply and the
+//! connection carries on.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use kv_core::{KvState, Op, Outcome};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::clerk_loop::CallError;
+use crate::node::{NodeClerk, NodeError, NodeHandle};
+use crate::resp::{self, Command, Limits, Reply};
+use crate::wire::NodeStatus;
+
+/// How long a command waits for the cluster before the client hears `TRYAGAIN`.
+pub const COMMAND_DEADLINE: Duration = Duration::from_secs(5);
+/// Bytes a client may have sent without completing a command; beyond it the connection
+/// is closed (each bulk is bounded by `Limits`, but their number times their size is
+/// not).
+pub const COMMAND_BYTES_MAX: usize = 64 << 20;
+/// Redis connections at once; more are refused at accept.
+const CONNECTIONS_MAX: usize = 4096;
+
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, NodeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| NodeError::Listen { addr, source })
+}
+
+/// Serves Redis clients on `listener` until the node shuts down.
+pub async fn serve(listener: TcpListener, handle: NodeHandle<KvState>) -> Result<(), NodeError> {
+    let open = std::sync::Arc::new(tokio::sync::Semaphore::new(CONNECTIONS_MAX));
+    let mut shutdown = handle.shutdown.clone();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => return Ok(()),
+            a = listener.accept() => a,
+        };
+        let Ok((stream, remote)) = accepted else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            tracing::warn!(%remote, "redis port: too many connections, refusing one");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            let mut conn = Connection {
+                clerk: NodeClerk::new(handle).await,
+                limits: Limits::default(),
+            };
+            if let Err(why) = conn.run(stream).await {
+                tracing::debug!(%remote, "redis connection closed: {why}");
+            }
+            drop(permit);
+        });
+    }
+}
+
+struct Connection {
+    clerk: NodeClerk<KvState>,
+    limits: Limits,
+}
+
+impl Connection {
+    async fn run(&mut self, mut stream: TcpStream) -> Result<(), String> {
+        let mut buf = BytesMut::with_capacity(16 << 10);
+        let mut out = Vec::new();
+        loop {
+            let close = self.answer_parsed(&mut buf, &mut out).await;
+            if !out.is_empty() {
+                stream.write_all(&out).await.map_err(|e| e.to_string())?;
+                out.clear();
+            }
+            if let Some(why) = close {
+                return Err(why);
+            }
+            if buf.len() > COMMAND_BYTES_MAX {
+                let e = Reply::Error(format!("ERR command larger than {COMMAND_BYTES_MAX} bytes"));
+                resp::encode(&e, &mut out);
+                let _ = stream.write_all(&out).await;
+                return Err("oversize command".into());
+            }
+            match stream.read_buf(&mut buf).await {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    /// Answers every complete command in `buf`, in order; `Some(why)` closes the
+    /// connection after what is in `out` is sent.
+    async fn answer_parsed(&mut self, buf: &mut BytesMut, out: &mut Vec<u8>) -> Option<String> {
+        loop {
+            let (args, consumed) = match resp::parse_command(buf, &self.limits) {
+                Ok(Some(parsed)) => parsed,
+                Ok(None) => return None,
+                Err(e) => {
+                    resp::encode(&e.to_reply(), out);
+                    return Some(e.to_string());
+                }
+            };
+            buf.advance(consumed);
+            if args.is_empty() {
+                continue;
+            }
+            let command = match resp::to_command(args) {
+                Ok(c) => c,
+                Err(e) => {
+                    resp::encode(&e.to_reply(), out);
+                    continue;
+                }
+            };
+            let quit = matches!(command, Command::Quit);
+            let reply = self.execute(command).await;
+            resp::encode(&reply, out);
+            if quit {
+                return Some("QUIT".into());
+            }
+        }
+    }
+
+    async fn execute(&mut self, command: Command) -> Reply {
+        let op = match command {
+            Command::Get { key } => Op::Get { key },
+            Command::Set { key, value } => Op::Put { key, value },
+            Command::Append { key, value } => Op::AppendLen { key, value },
+            Command::Del { keys } => Op::DeleteMany { keys },
+            Command::Exists { keys } => Op::Exists { keys },
+            Command::Incr { key } => Op::Incr { key },
+            Command::MGet { keys } => Op::GetMany { keys },
+            Command::MSet { pairs } => Op::PutMany { pairs },
+            Command::DbSize => Op::Len,
+            local => return self.local(local).await,
+        };
+        match self.clerk.call(op, COMMAND_DEADLINE).await {
+            Ok(outcome) => reply_of(outcome),
+            Err(CallError::Deadline(d)) => Reply::Error(format!(
+                "TRYAGAIN no answer from a leader within {d:?}; the command may or may not have taken effect"
+            )),
+            Err(CallError::Service(e)) => Reply::Error(format!("ERR {e}")),
+        }
+    }
+
+    /// Connection-level commands, answered without the cluster.
+    async fn local(&mut self, command: Command) -> Reply {
+        match command {
+            Command::Ping { message: None } => Reply::Simple("PONG".into()),
+            Command::Ping { message: Some(m) } | Command::Echo { message: m } => {
+                Reply::Bulk(Some(m))
+            }
+            Command::Select { .. } | Command::Quit => Reply::Simple("OK".into()),
+            Command::Command { sub } => resp::command_docs_reply(sub.as_deref()),
+            Command::ConfigGet { param } => resp::config_get_reply(&param),
+            Command::Info { .. } => match self.clerk.status().await {
+                Some(s) => Reply::Bulk(Some(info(&s).into_bytes())),
+                None => Reply::Error("ERR node is shutting down".into()),
+            },
+            other => unreachable!("{other:?} goes through the cluster"),
+        }
+    }
+}
+
+fn reply_of(outcome: Outcome) -> Reply {
+    let bulk = |v: Option<String>| Reply::Bulk(v.map(String::into_bytes));
+    match outcome {
+        Outcome::Value(v) => bulk(v),
+        Outcome::Done => Reply::Simple("OK".into()),
+        Outcome::Swapped(b) => Reply::Integer(b.into()),
+        Outcome::Values(vs) => Reply::Array(vs.into_iter().map(bulk).collect()),
+        Outcome::Count(n) => Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX)),
+        Outcome::Integer(n) => Reply::Integer(n),
+        Outcome::NotAnInteger => Reply::Error("ERR value is not an integer or out of range".into()),
+    }
+}
+
+/// INFO's text: the replication section a Redis user looks for, in Redis's format.
+pub fn info(s: &NodeStatus) -> String {
+    let leader = s.leader.map_or("none".into(), |l| l.to_string());
+    let leader_addr = s.leader_client_addr.as_deref().unwrap_or("unknown");
+    format!(
+        "# Server\r\nraftkv_version:{}\r\nnode_id:{}\r\n\r\n# Replication\r\nrole:{}\r\nterm:{}\r\nleader_id:{}\r\nleader_addr:{}\r\ncommit_index:{}\r\napplied_index:{}\r\nlast_index:{}\r\n\r\n# Persistence\r\nlog_bytes:{}\r\nsnapshot_bytes:{}\r\n\r\n# Stats\r\npeer_frames_bad:{}\r\n",
+        env!("CARGO_PKG_VERSION"), s.id, s.role, s.term, leader, leader_addr, s.commit,
+        s.applied, s.last_index, s.log_bytes, s.snapshot_bytes, s.peer_frames_bad
+    )
+}
