@@ -57,6 +57,23 @@ pub enum Event<S: StateMachine> {
     BadFrame,
 }
 
+impl<S: StateMachine> Event<S> {
+    fn kind(&self) -> &'static str {
+        match self {
+            Event::Raft(_) => "raft",
+            Event::Request { .. } => "request",
+            Event::RemoteReply { .. } => "remote reply",
+            Event::RegisterClerk { .. } => "register clerk",
+            Event::UnregisterClerk(_) => "unregister clerk",
+            Event::Persisted { .. } => "persisted",
+            Event::StorageFailed(_) => "storage failed",
+            Event::Status(_) => "status",
+            Event::PeerHello { .. } => "peer hello",
+            Event::BadFrame => "bad frame",
+        }
+    }
+}
+
 pub(crate) struct Actor<S: StateMachine> {
     id: NodeId,
     server: Server<S>,
@@ -134,6 +151,7 @@ impl<S: StateMachine> Actor<S> {
 
     fn handle(&mut self, event: Event<S>) -> Result<ServerReady<S::Output>, NodeError> {
         let mut ready = ServerReady::default();
+        tracing::trace!(event = event.kind(), "event");
         match event {
             Event::Raft(m) => ready = self.server.step(ServerInput::Message(m)),
             Event::Request { request, reply_to } => ready = self.request(request, reply_to),
@@ -204,6 +222,7 @@ impl<S: StateMachine> Actor<S> {
         writes: &std_mpsc::Sender<Vec<Write>>,
     ) {
         for m in ready.messages {
+            tracing::trace!(to = m.to, "send {:?}", std::mem::discriminant(&m.body));
             assert_eq!(m.from, self.id, "a node sends only as itself");
             links.send_raft::<S>(m);
         }
@@ -212,6 +231,7 @@ impl<S: StateMachine> Actor<S> {
             let _ = writes.send(ready.writes);
         }
         for reply in ready.replies {
+            tracing::trace!(client = reply.client, "reply");
             let Some((seq, tx)) = self.routes.get(&reply.client) else {
                 continue; // its connection is gone, or it was answered already
             };
