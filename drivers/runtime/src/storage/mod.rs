@@ -63,7 +63,20 @@
 //! the service lets it grow between snapshots; taking snapshots keeps it bounded. A
 //! checkpoint record is the tail written out, so it must fit `record_bytes_max`.
 //! Recovery holds the mirror plus one record at a time (and the latest snapshot's bytes,
-//! which it returns).
+//! which it returns); the returned `RestoredState` is a second copy of the tail, which
+//! the caller drops once the node is built.
+//!
+//! # Errors while running
+//!
+//! A write is checked against the mirror before anything is written, so a write that
+//! breaks `Write::apply_to`'s preconditions is refused (`InvalidWrite`) with disk and
+//! mirror unchanged. An I/O error part way through an append or sync poisons the
+//! `Storage`: what is on disk (and, after a failed fsync, in the page cache) is no
+//! longer known, so every later call fails with `Poisoned`, and the way on is to drop
+//! it and reopen, letting recovery read what the disk really holds.
+//!
+//! `Write::must_sync` is the caller's to read: `append` never syncs a write without a
+//! snapshot, and `sync` syncs everything appended.
 
 mod error;
 mod layout;
@@ -71,16 +84,17 @@ mod lock;
 mod mirror;
 mod record;
 mod recovery;
+mod report;
 mod segment;
 mod snapshot_file;
 
 use std::borrow::Cow;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use raft_core::{RestoredState, SnapshotWrite, Write};
 
 pub use error::StorageError;
+pub use report::{RecoveryReport, TornTail};
 
 use lock::DirLock;
 use mirror::Mirror;
@@ -113,51 +127,6 @@ pub struct Recovered {
     /// What the node starts from (`Node::new`), snapshot bytes included.
     pub state: RestoredState,
     pub report: RecoveryReport,
-}
-
-/// What recovery read and repaired, for the log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecoveryReport {
-    pub segments_read: usize,
-    pub records_read: u64,
-    pub torn_tail: Option<TornTail>,
-    /// Leftovers removed: segments before the checkpoint, unreferenced snapshot files,
-    /// temporary files, and a last segment whose header was never written.
-    pub files_removed: Vec<PathBuf>,
-    /// The directory held no log: this is a new node.
-    pub fresh: bool,
-}
-
-/// The end of an append interrupted by a crash, cut off.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TornTail {
-    pub file: PathBuf,
-    pub offset: u64,
-    pub bytes_dropped: u64,
-}
-
-impl fmt::Display for RecoveryReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.fresh {
-            write!(f, "fresh data directory")?;
-        } else {
-            let (segments, records) = (self.segments_read, self.records_read);
-            write!(f, "read {segments} segments, {records} records")?;
-        }
-        if let Some(torn) = &self.torn_tail {
-            let name = torn.file.file_name().unwrap_or(torn.file.as_os_str());
-            let (dropped, offset) = (torn.bytes_dropped, torn.offset);
-            write!(
-                f,
-                "; repaired torn tail: dropped {dropped} bytes at {}:{offset}",
-                name.to_string_lossy()
-            )?;
-        }
-        if !self.files_removed.is_empty() {
-            write!(f, "; removed {} leftover files", self.files_removed.len())?;
-        }
-        Ok(())
-    }
 }
 
 /// The durable state of one node. See the module docs.

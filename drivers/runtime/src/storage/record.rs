@@ -117,7 +117,7 @@ pub(crate) fn read_frame(
         ));
     }
     if u64::from(len) > after_header_bytes {
-        return Ok(Frame::Torn("record cut short by the end of the file"));
+        return cut_short(reader, len, after_header_bytes, record_bytes_max);
     }
     if len > record_bytes_max {
         let reason = format!("length {len} exceeds record_bytes_max {record_bytes_max}");
@@ -136,6 +136,46 @@ pub(crate) fn read_frame(
     }
     let reason = format!("checksum mismatch (stored {crc:#010x}, computed {computed:#010x})");
     Ok(Frame::Bad(reason))
+}
+
+/// A frame whose length runs past the end of the file: the end of an interrupted append,
+/// unless a valid frame follows it, in which case the length itself is damaged and
+/// cutting here would drop records that were written (and perhaps acknowledged).
+fn cut_short(
+    reader: &mut impl Read,
+    len: u32,
+    after_header_bytes: u64,
+    record_bytes_max: u32,
+) -> io::Result<Frame> {
+    // A torn frame is shorter than its length, which we never write above the maximum:
+    // more bytes than that after it cannot all belong to it.
+    if after_header_bytes > u64::from(record_bytes_max) {
+        let reason = format!("length {len} runs past the end of the file");
+        return Ok(Frame::Bad(reason));
+    }
+    let mut rest = vec![0u8; usize::try_from(after_header_bytes).expect("<= record_bytes_max")];
+    reader.read_exact(&mut rest)?;
+    match valid_frame_within(&rest, record_bytes_max) {
+        None => Ok(Frame::Torn("record cut short by the end of the file")),
+        Some(at) => {
+            let at = at as u64 + FRAME_HEADER_BYTES;
+            let reason = format!("length {len} runs past the end of the file, yet a valid record follows {at} bytes later");
+            Ok(Frame::Bad(reason))
+        }
+    }
+}
+
+/// The first position in `bytes` where a complete frame with a matching checksum over a
+/// non-zero payload starts, if any.
+fn valid_frame_within(bytes: &[u8], record_bytes_max: u32) -> Option<usize> {
+    let header_bytes = FRAME_HEADER_BYTES as usize;
+    (0..bytes.len().saturating_sub(header_bytes)).find(|&at| {
+        let word = |from: usize| u32::from_le_bytes(bytes[from..from + 4].try_into().expect("4"));
+        let (len, crc) = (word(at), word(at + 4));
+        let start = at + header_bytes;
+        let fits = len > 0 && len <= record_bytes_max && len as usize <= bytes.len() - start;
+        fits && crc32c::crc32c(&bytes[start..start + len as usize]) == crc
+    })
 }
 
 /// Whether the next `bytes` bytes are all zero, read in bounded chunks.
@@ -222,6 +262,18 @@ mod tests {
         huge.extend(std::iter::repeat_n(7, 2000));
         huge[0..4].copy_from_slice(&1500u32.to_le_bytes());
         assert!(matches!(read(&huge, 1024), Frame::Bad(_)));
+    }
+
+    #[test]
+    fn damaged_length_before_a_valid_record_is_not_torn() {
+        let one = frame(&sample(), 1024).unwrap();
+        let mut two = one.clone();
+        two.extend_from_slice(&one);
+        two[0..4].copy_from_slice(&500u32.to_le_bytes());
+        assert!(matches!(read(&two, 1024), Frame::Bad(_)));
+        two[0..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(read(&two, 1024), Frame::Bad(_)));
+        assert!(matches!(read(&two, 40), Frame::Bad(_)));
     }
 
     #[test]
