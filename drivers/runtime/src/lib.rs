@@ -14,8 +14,10 @@
 pub mod clerk_loop;
 pub mod client;
 pub mod frame;
+pub mod local_cluster;
 pub mod node;
 pub mod redis;
 pub mod resp;
 pub mod storage;
 pub mod wire;
+pub mod workload;

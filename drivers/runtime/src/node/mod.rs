@@ -78,7 +78,8 @@ where
     Fut: std::future::Future<Output = Result<(), NodeError>> + Send + 'static,
 {
     let (storage, recovered) = Storage::open(&opts.data_dir, opts.storage.clone())?;
-    tracing::info!(node = opts.id, dir = %opts.data_dir.display(), "recovered: {}", recovered.report);
+    let dir = opts.data_dir.display();
+    tracing::info!("node {} recovered: {} (from {dir})", opts.id, recovered.report);
     let peer_listener = inbound::bind(opts.peer_addr()).await?;
     let (actor, inbox_rx) = Actor::<S>::new(&opts, recovered.state, &storage)?;
     let writes = storage_thread::spawn(storage, actor.inbox());
