@@ -79,7 +79,11 @@ where
 {
     let (storage, recovered) = Storage::open(&opts.data_dir, opts.storage.clone())?;
     let dir = opts.data_dir.display();
-    tracing::info!("node {} recovered: {} (from {dir})", opts.id, recovered.report);
+    tracing::info!(
+        "node {} recovered: {} (from {dir})",
+        opts.id,
+        recovered.report
+    );
     let peer_listener = inbound::bind(opts.peer_addr()).await?;
     let (actor, inbox_rx) = Actor::<S>::new(&opts, recovered.state, &storage)?;
     let writes = storage_thread::spawn(storage, actor.inbox());
