@@ -17,6 +17,9 @@ pub struct RaftLog {
     snapshot: LogPosition,
     /// `entries[i].index == snapshot.index + i + 1`.
     entries: Vec<Entry>,
+    /// `Entry::size_bytes` summed over `entries`, kept as they change: drivers and the
+    /// service ask for it on every step to decide when to compact.
+    entries_bytes: usize,
     committed: Index,
     applied: Index,
     /// Highest index the driver reported durable (`Input::Persisted`).
@@ -31,6 +34,7 @@ impl RaftLog {
     pub(crate) fn restored(snapshot: LogPosition, entries: Vec<Entry>, committed: Index) -> Self {
         let log = RaftLog {
             persisted: snapshot.index + entries.len() as Index,
+            entries_bytes: bytes_of(&entries),
             snapshot,
             entries,
             committed: committed.max(snapshot.index),
@@ -98,7 +102,7 @@ impl RaftLog {
 
     /// Bytes of entries held in memory (what compaction bounds).
     pub fn entries_bytes(&self) -> usize {
-        self.entries.iter().map(Entry::size_bytes).sum()
+        self.entries_bytes
     }
 
     pub fn matches(&self, index: Index, term: Term) -> bool {
@@ -153,6 +157,7 @@ impl RaftLog {
             "terms never decrease in a log"
         );
         self.mark_written(entry.index);
+        self.entries_bytes += entry.size_bytes();
         self.entries.push(entry);
     }
 
@@ -169,8 +174,10 @@ impl RaftLog {
             first.index > self.snapshot.index,
             "never overwrite the snapshot"
         );
-        self.entries
-            .truncate((first.index - self.first_index()) as usize);
+        let keep = (first.index - self.first_index()) as usize;
+        self.entries_bytes -= bytes_of(&self.entries[keep..]);
+        self.entries.truncate(keep);
+        self.entries_bytes += bytes_of(entries);
         self.persisted = self.persisted.min(first.index - 1);
         self.mark_written(first.index);
         self.entries.extend_from_slice(entries);
@@ -236,6 +243,7 @@ impl RaftLog {
         assert!(index > self.snapshot.index, "compaction goes forward");
         let term = self.term(index).expect("an applied index is held");
         let drop = (index - self.snapshot.index) as usize;
+        self.entries_bytes -= bytes_of(&self.entries[..drop]);
         self.entries.drain(..drop);
         self.snapshot = LogPosition { term, index };
         self.persisted = self.persisted.max(index);
@@ -249,6 +257,7 @@ impl RaftLog {
         assert!(meta.index > self.committed, "restore must move forward");
         self.snapshot = meta.position();
         self.entries.clear();
+        self.entries_bytes = 0;
         self.committed = meta.index;
         self.applied = meta.index;
         // The snapshot write is in the same Ready; until it is durable nothing after it is.
@@ -265,6 +274,8 @@ impl RaftLog {
             .enumerate()
             .all(|(i, e)| e.index == base + i as Index));
         debug_assert!(self.entries.windows(2).all(|w| w[0].term <= w[1].term));
+        debug_assert_eq!(self.entries_bytes, bytes_of(&self.entries));
+        assert!(self.entries.is_empty() || self.entries_bytes > 0);
         assert!(self
             .entries
             .first()
@@ -273,6 +284,10 @@ impl RaftLog {
         assert!(self.applied <= self.committed && self.committed <= self.last_index());
         assert!(self.snapshot.index <= self.persisted && self.persisted <= self.last_index());
     }
+}
+
+fn bytes_of(entries: &[Entry]) -> usize {
+    entries.iter().map(Entry::size_bytes).sum()
 }
 
 #[cfg(test)]
