@@ -86,7 +86,7 @@ where
     );
     let peer_listener = inbound::bind(opts.peer_addr()).await?;
     let (actor, inbox_rx) = Actor::<S>::new(&opts, recovered.state, &storage)?;
-    let writes = storage_thread::spawn(storage, actor.inbox());
+    let (writes, storage_thread) = storage_thread::spawn(storage, actor.inbox());
     let links = links::spawn::<S>(&opts, actor.inbox(), shutdown.clone());
     let handle = NodeHandle {
         id: opts.id,
@@ -104,5 +104,7 @@ where
     let front = tokio::spawn(front_end(handle));
     let result = actor.run(inbox_rx, links, writes, shutdown).await;
     front.abort();
+    // The actor dropped its sender: the thread finishes the writes it holds and ends.
+    let _ = tokio::task::spawn_blocking(move || storage_thread.join()).await;
     result
 }

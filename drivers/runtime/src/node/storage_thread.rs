@@ -15,20 +15,22 @@ use crate::storage::{Storage, StorageError};
 /// Writes gathered into one fsync at most; more wait for the next round.
 const GROUP_WRITES_MAX: usize = 4096;
 
+/// Starts the thread; it ends once the sender is dropped and every write handed to it
+/// is on disk (join the handle to wait for that).
 pub(crate) fn spawn<S: StateMachine + Send + 'static>(
     storage: Storage,
     inbox: Inbox<S>,
-) -> std_mpsc::Sender<Vec<Write>>
+) -> (std_mpsc::Sender<Vec<Write>>, std::thread::JoinHandle<()>)
 where
     S::Op: Send,
     S::Output: Send,
 {
     let (tx, rx) = std_mpsc::channel::<Vec<Write>>();
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("storage".into())
         .spawn(move || run(storage, rx, inbox))
         .expect("spawning the storage thread");
-    tx
+    (tx, thread)
 }
 
 fn run<S: StateMachine>(mut storage: Storage, rx: std_mpsc::Receiver<Vec<Write>>, inbox: Inbox<S>) {
@@ -48,10 +50,14 @@ fn run<S: StateMachine>(mut storage: Storage, rx: std_mpsc::Receiver<Vec<Write>>
             },
             Err(e) => Event::StorageFailed(e),
         };
-        let failed = matches!(event, Event::StorageFailed(_));
-        if inbox.blocking_send(event).is_err() || failed {
-            return; // the actor is gone, or nothing more can be written safely
+        if matches!(event, Event::StorageFailed(_)) {
+            let _ = inbox.blocking_send(event);
+            return; // nothing more can be written safely
         }
+        // Never dropped while the actor runs (a lost report would stall the pipeline).
+        // After shutdown nobody listens (the send fails at once), but what was handed
+        // over still gets written: a clean stop leaves no torn tail behind.
+        let _ = inbox.blocking_send(event);
     }
 }
 
