@@ -133,14 +133,15 @@ impl<S: StateMachine> Actor<S> {
         // election timers for time in which nothing could be heard.
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
         loop {
+            // Ticks before events: a stream of events must not starve the heartbeats.
             let ready = tokio::select! {
                 biased;
                 _ = shutdown.changed() => return Ok(()),
+                _ = ticker.tick() => self.server.step(ServerInput::Tick),
                 event = events.recv() => match event {
                     Some(e) => self.handle(e)?,
                     None => return Ok(()),
                 },
-                _ = ticker.tick() => self.server.step(ServerInput::Tick),
             };
             self.dispatch(ready, &links, &writes);
             if let Some(e) = self.server.failure() {

@@ -149,7 +149,8 @@ impl<S: StateMachine> Link<S> {
     }
 
     /// Writes frames until the connection fails; reads replies meant for this node's
-    /// clerks on the way.
+    /// clerks at the same time. Reading never waits for writing: a peer blocked on
+    /// sending us replies would stop reading our frames, and both sides would stall.
     async fn serve(
         &self,
         stream: TcpStream,
@@ -157,35 +158,45 @@ impl<S: StateMachine> Link<S> {
         bulk: &mut mpsc::Receiver<Vec<u8>>,
     ) -> String {
         let (mut rd, mut wr) = stream.into_split();
-        let mut out = Vec::new();
-        encode_frame(
-            &Wire::<S::Op, S::Output>::Hello(self.hello.clone()).encode(),
-            &mut out,
-        );
-        let mut buf = BytesMut::with_capacity(64 << 10);
-        loop {
-            if !out.is_empty() {
+        let reader = async {
+            let mut buf = BytesMut::with_capacity(64 << 10);
+            loop {
+                match rd.read_buf(&mut buf).await {
+                    Ok(0) => return "closed by peer".to_string(),
+                    Ok(_) => {
+                        if let Err(e) = self.replies(&mut buf).await {
+                            return e;
+                        }
+                    }
+                    Err(e) => return format!("read: {e}"),
+                }
+            }
+        };
+        let writer = async {
+            let mut out = Vec::new();
+            let hello = Wire::<S::Op, S::Output>::Hello(self.hello.clone());
+            encode_frame(&hello.encode(), &mut out);
+            loop {
                 if let Err(e) = wr.write_all(&out).await {
                     return format!("write: {e}");
                 }
                 out.clear();
+                tokio::select! {
+                    biased;
+                    f = urgent.recv() => match f {
+                        Some(f) => gather(f, urgent, &mut out),
+                        None => return "shut down".to_string(),
+                    },
+                    f = bulk.recv() => match f {
+                        Some(f) => out = f,
+                        None => return "shut down".to_string(),
+                    },
+                }
             }
-            tokio::select! {
-                biased;
-                f = urgent.recv() => match f {
-                    Some(f) => gather(f, urgent, &mut out),
-                    None => return "shut down".into(),
-                },
-                f = bulk.recv() => match f {
-                    Some(f) => out = f,
-                    None => return "shut down".into(),
-                },
-                n = rd.read_buf(&mut buf) => match n {
-                    Ok(0) => return "closed by peer".into(),
-                    Ok(_) => if let Err(e) = self.replies(&mut buf).await { return e },
-                    Err(e) => return format!("read: {e}"),
-                },
-            }
+        };
+        tokio::select! {
+            why = reader => why,
+            why = writer => why,
         }
     }
 
