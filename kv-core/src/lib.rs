@@ -1,5 +1,6 @@
 //! Linearizable replicated services on `raft-core`, as pure deterministic state machines:
-//! a generic service layer, and the key/value service of MIT 6.824 lab 3 built on it.
+//! a generic service layer, the key/value service of MIT 6.824 lab 3 and the shard
+//! controller of lab 4A built on it.
 //!
 //! # The generic layer: [`service`]
 //!
@@ -34,11 +35,21 @@
 //! [`ClerkInput`], [`ClerkReady`], [`Completion`] ... are the generic types instantiated
 //! for it, so lab 3 code reads as if the service were written for key/value alone.
 //!
+//! # The shard controller: [`shardctrl`]
+//!
+//! [`ShardCtrl`] keeps the numbered configurations of a sharded service (shard → group,
+//! group → servers): Join / Leave rebalance with the fewest shard moves a balanced
+//! result allows ([`shardctrl::rebalance()`]), Move pins a shard, Query reads any
+//! configuration (by ReadIndex, like a Get). [`ShardCtrlServer`], [`ShardCtrlClerk`] ...
+//! are the generic types instantiated for it. The controller only decides who should
+//! serve what; the shard groups that store keys and hand shards to each other are not
+//! here yet.
+//!
 //! # What this crate is not
 //!
 //! It does no I/O, reads no clock, owns no threads. It does not route replies to clients
-//! or move bytes; drivers do. It is not sharded (that is the shard KV, built on the same
-//! layer), and it does not evict sessions: a client that never returns keeps its session
+//! or move bytes; drivers do. Its key/value service is not sharded, and the shard KV
+//! (groups that poll the controller and move shards) is not written yet; and it does not evict sessions: a client that never returns keeps its session
 //! entry (its id, seq and last output) until a future session-expiry scheme lands.
 //! Commands a server proposes on its own behalf (lab 4's configuration changes and shard
 //! moves) are not yet part of the generic layer: every command today comes from a client
@@ -46,8 +57,13 @@
 
 mod kv;
 pub mod service;
+pub mod shardctrl;
 
 pub use kv::{Applied, Clerk, ClerkInput, ClerkReady, Command, Completion, KvError, Session};
 pub use kv::{KvState, Op, Outcome, Read, Reply, Request, Server, ServerInput, ServerReady};
 pub use service::{ClerkBusy, ClerkConfig, ClientId, DecodeError, ServerConfig};
 pub use service::{ServerError, ServerStats, ServiceError, StateMachine};
+pub use shardctrl::{Change, Config, CtrlError, CtrlOp, CtrlOutcome, Gid, Shard, ShardCtrl};
+pub use shardctrl::{ShardCtrlClerk, ShardCtrlClerkInput, ShardCtrlClerkReady, ShardCtrlServer};
+pub use shardctrl::{ShardCtrlCompletion, ShardCtrlReply, ShardCtrlRequest};
+pub use shardctrl::{ShardCtrlServerInput, ShardCtrlServerReady};
