@@ -1,13 +1,16 @@
 //! A simulated client: a `kv-core` clerk plus what it should do next (a script of
-//! operations, or the course's random workload) and which servers it can reach.
+//! operations, or its service's background workload) and which servers it can reach.
 
 use std::collections::{BTreeSet, VecDeque};
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use kv_core::{Clerk, ClerkConfig, Completion, Op};
+use kv_core::service::{Clerk, Completion};
+use kv_core::{ClerkConfig, Op};
 use raft_core::NodeId;
+
+use crate::service::SimService;
 
 /// Network identities of clients start here, far above any server id.
 pub const CLIENT_NET_BASE: NodeId = 1_000_000;
@@ -60,18 +63,28 @@ pub fn append_value(client: usize, j: u64) -> String {
     format!("x {client} {j} y")
 }
 
-pub struct SimClient {
-    pub clerk: Clerk,
+pub struct SimClient<S: SimService> {
+    pub clerk: Clerk<S::Op, S::Output>,
     /// Server slots this client's messages can reach.
     pub reach: BTreeSet<usize>,
-    pub script: VecDeque<Op>,
-    pub workload: Option<Workload>,
+    pub script: VecDeque<S::Op>,
+    pub workload: Option<S::Workload>,
     /// The operation in flight, as an index into the world's history.
     pub current: Option<usize>,
-    pub completed: Vec<Completion>,
+    pub completed: Vec<Completion<S::Op, S::Output>>,
 }
 
-impl SimClient {
+/// The network identity of client `index`.
+pub fn net_id(index: usize) -> NodeId {
+    CLIENT_NET_BASE + index as NodeId
+}
+
+/// The client whose clerk uses this client id.
+pub fn index_of(client: kv_core::ClientId) -> usize {
+    (client - 1) as usize
+}
+
+impl<S: SimService> SimClient<S> {
     pub fn new(index: usize, servers: usize) -> Self {
         let ids = (1..=servers as NodeId).collect();
         SimClient {
@@ -82,15 +95,6 @@ impl SimClient {
             current: None,
             completed: Vec::new(),
         }
-    }
-
-    pub fn net_id(index: usize) -> NodeId {
-        CLIENT_NET_BASE + index as NodeId
-    }
-
-    /// The client whose clerk uses this client id.
-    pub fn index_of(client: kv_core::ClientId) -> usize {
-        (client - 1) as usize
     }
 
     /// Whether this client has nothing in flight and nothing more to do.

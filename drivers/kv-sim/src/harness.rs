@@ -3,15 +3,17 @@
 //! plus clients that run a script or the random workload and record each operation in
 //! the history.
 
-use kv_core::{ClerkInput, KvError, Op, Outcome};
+use kv_core::service::ClerkInput;
+use kv_core::{KvError, Op, Outcome};
 
 use crate::client::{SimClient, Workload};
 use crate::history::HistoryOp;
-use crate::world::KvWorld;
+use crate::service::SimService;
+use crate::world::{KvWorld, ServiceWorld};
 use sim_kit::{Sim, MS};
 
-impl KvWorld {
-    pub(crate) fn step_client(&mut self, client: usize, input: ClerkInput) {
+impl<S: SimService> ServiceWorld<S> {
+    pub(crate) fn step_client(&mut self, client: usize, input: ClerkInput<S::Op, S::Output>) {
         let ready = match self.clients[client].clerk.step(input) {
             Ok(r) => r,
             Err(busy) => self.fail(&format!("client {client}: {busy}")),
@@ -45,7 +47,7 @@ impl KvWorld {
         let op = match c.script.pop_front() {
             Some(op) => op,
             None => match c.workload.as_mut() {
-                Some(w) => w.next(client, &mut self.world.rng),
+                Some(w) => S::next_op(w, client, &mut self.world.rng),
                 None => return,
             },
         };
@@ -62,7 +64,7 @@ impl KvWorld {
     }
 
     /// Queues `op` for `client` (it starts once the client is idle).
-    pub fn submit(&mut self, client: usize, op: Op) {
+    pub fn submit(&mut self, client: usize, op: S::Op) {
         self.clients[client].script.push_back(op);
         if self.clients[client].current.is_none() {
             self.start_next(client);
@@ -70,7 +72,7 @@ impl KvWorld {
     }
 
     /// Runs one operation to completion; fails the run if it takes over `limit_ms`.
-    pub fn run_op(&mut self, client: usize, op: Op, limit_ms: u64) -> Outcome {
+    pub fn run_op(&mut self, client: usize, op: S::Op, limit_ms: u64) -> S::Output {
         let before = self.clients[client].completed.len();
         self.submit(client, op.clone());
         let deadline = self.now_us() + limit_ms * MS;
@@ -99,6 +101,48 @@ impl KvWorld {
         self.clients[client].is_done()
     }
 
+    /// Runs until every client is done; fails the run after `limit_ms`.
+    pub fn wait_clients(&mut self, limit_ms: u64) {
+        let deadline = self.now_us() + limit_ms * MS;
+        while !self.clients.iter().all(SimClient::is_done) {
+            if self.now_us() >= deadline {
+                self.fail(&format!("clients still busy after {limit_ms} ms"));
+            }
+            self.advance_us(MS);
+        }
+    }
+
+    /// Splits the servers into groups (servers in no group are cut off from everyone).
+    /// Client links are unaffected.
+    pub fn partition(&mut self, groups: &[Vec<usize>]) {
+        self.world.partition(groups);
+    }
+
+    /// Heals every server link and reconnects every client to every server.
+    pub fn heal(&mut self) {
+        self.world.net.heal();
+        let servers = self.n();
+        for c in &mut self.clients {
+            c.reach = (0..servers).collect();
+        }
+    }
+
+    /// Which servers a client can talk to (the course's ConnectClient).
+    pub fn connect_client(&mut self, client: usize, servers: &[usize]) {
+        self.clients[client].reach = servers.iter().copied().collect();
+    }
+
+    /// Errors the clerks gave up with (only `Rejected` ends an operation with an error).
+    pub fn rejected(&self) -> Vec<KvError> {
+        self.history
+            .iter()
+            .filter_map(|h| h.ret.as_ref()?.1.clone().err())
+            .collect()
+    }
+}
+
+/// What only key/value clients do: the course's workload and its Get.
+impl KvWorld {
     /// Starts the course's random workload on `clients`, with fresh append counters. With
     /// own keys, each client first resets its key to "" (as the course's clients do each
     /// round), so its appends can be checked exactly.
@@ -135,37 +179,6 @@ impl KvWorld {
         appends
     }
 
-    /// Runs until every client is done; fails the run after `limit_ms`.
-    pub fn wait_clients(&mut self, limit_ms: u64) {
-        let deadline = self.now_us() + limit_ms * MS;
-        while !self.clients.iter().all(SimClient::is_done) {
-            if self.now_us() >= deadline {
-                self.fail(&format!("clients still busy after {limit_ms} ms"));
-            }
-            self.advance_us(MS);
-        }
-    }
-
-    /// Splits the servers into groups (servers in no group are cut off from everyone).
-    /// Client links are unaffected.
-    pub fn partition(&mut self, groups: &[Vec<usize>]) {
-        self.world.partition(groups);
-    }
-
-    /// Heals every server link and reconnects every client to every server.
-    pub fn heal(&mut self) {
-        self.world.net.heal();
-        let servers = self.n();
-        for c in &mut self.clients {
-            c.reach = (0..servers).collect();
-        }
-    }
-
-    /// Which servers a client can talk to (the course's ConnectClient).
-    pub fn connect_client(&mut self, client: usize, servers: &[usize]) {
-        self.clients[client].reach = servers.iter().copied().collect();
-    }
-
     /// Reads a key's value through `client` (as the course's check does).
     pub fn get(&mut self, client: usize, key: &str, limit_ms: u64) -> Option<String> {
         match self.run_op(
@@ -178,13 +191,5 @@ impl KvWorld {
             Outcome::Value(v) => v,
             other => self.fail(&format!("a Get answered {other:?}")),
         }
-    }
-
-    /// Errors the clerks gave up with (only `Rejected` ends an operation with an error).
-    pub fn rejected(&self) -> Vec<KvError> {
-        self.history
-            .iter()
-            .filter_map(|h| h.ret.as_ref()?.1.clone().err())
-            .collect()
     }
 }

@@ -5,17 +5,18 @@ use std::time::Duration;
 use kv_core::{KvError, Op, Outcome};
 use lincheck::{KvInput, KvModel, KvOutput, Operation, Verdict};
 
-use crate::world::KvWorld;
+use crate::service::SimService;
+use crate::world::{KvWorld, ServiceWorld};
 use sim_kit::Sim;
 
 /// One operation as a client saw it: submitted at `call`, answered at `ret` (if ever).
-/// Times are history times (see [`KvWorld::history_time`]).
+/// Times are history times (see [`ServiceWorld::history_time`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryOp {
+pub struct HistoryOp<O = Op, T = Outcome> {
     pub client: usize,
-    pub op: Op,
+    pub op: O,
     pub call: u64,
-    pub ret: Option<(u64, Result<Outcome, KvError>)>,
+    pub ret: Option<(u64, Result<T, KvError>)>,
 }
 
 /// What the checker said about a run that did not fail.
@@ -69,7 +70,7 @@ pub fn to_operations(history: &[HistoryOp]) -> Vec<Operation<KvInput, KvOutput>>
         .collect()
 }
 
-impl KvWorld {
+impl<S: SimService> ServiceWorld<S> {
     /// A strictly increasing timestamp for a call or return: virtual µs × 1000 plus the
     /// order within that µs. Events at the same virtual instant still happen one after
     /// another in the simulation (a client sees a return before it issues its next call),
@@ -85,10 +86,13 @@ impl KvWorld {
         t
     }
 
-    pub fn history(&self) -> &[HistoryOp] {
+    pub fn history(&self) -> &[HistoryOp<S::Op, S::Output>] {
         &self.history
     }
+}
 
+/// Only key/value histories have a model for the checker.
+impl KvWorld {
     /// Checks the whole client history: `Err` carries the checker's explanation.
     pub fn check_history(&self) -> Result<Checked, String> {
         let ops = to_operations(&self.history);

@@ -10,7 +10,8 @@ use sim_kit::{Sim, MS};
 
 use crate::client::append_value;
 use crate::history::Checked;
-use crate::world::{KvSimConfig, KvWorld, ServerTweak};
+use crate::service::SimService;
+use crate::world::{KvSimConfig, KvWorld, ServerTweak, ServiceWorld};
 
 /// The course's election timeout, which its tests sleep in multiples of.
 pub const ELECTION_TIMEOUT_MS: u64 = 1_000;
@@ -201,7 +202,7 @@ pub fn check_sizes(w: &KvWorld, max_raft_state_bytes: Option<usize>) {
 }
 
 /// The slot of a server that currently believes it leads, preferring the highest term.
-pub fn leader(w: &KvWorld) -> Option<usize> {
+pub fn leader<S: SimService>(w: &ServiceWorld<S>) -> Option<usize> {
     (0..w.n())
         .filter_map(|s| w.server(s).map(|sv| (s, sv.node())))
         .filter(|(_, n)| n.role() == Role::Leader)

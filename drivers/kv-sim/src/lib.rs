@@ -4,7 +4,9 @@
 //!
 //! Every client operation is recorded with its invocation and return times; [`history`]
 //! hands the record to the `lincheck` linearizability checker. [`lab3`] ports the course's
-//! lab 3 tests on top of [`world::KvWorld`]'s harness helpers.
+//! lab 3 tests on top of [`world::KvWorld`]'s harness helpers. The world is generic over
+//! the replicated state machine ([`SimService`]): [`lab4a`] runs the shard controller's
+//! tests in [`world::CtrlWorld`], the same servers, clerks, network and Raft watch.
 //!
 //! What this crate is **not**: a runtime. Clients and servers are the pure state machines
 //! from `kv-core`; this crate only moves their messages, writes and ticks around.
@@ -13,7 +15,10 @@ pub mod client;
 pub mod harness;
 pub mod history;
 pub mod lab3;
+pub mod lab4a;
+pub mod service;
 mod sim_server;
 pub mod world;
 
-pub use world::{KvSimConfig, KvWorld};
+pub use service::SimService;
+pub use world::{CtrlWorld, KvSimConfig, KvWorld, ServiceWorld};

@@ -1,15 +1,16 @@
 //! What runs in each slot of the service's world: a `kv-core` server, as the kit's
 //! [`SimNode`].
 
-use kv_core::Server;
+use kv_core::service::Server;
+use kv_core::StateMachine;
 use sim_kit::disk::Disk;
 use sim_kit::{raft_summary, SimNode};
 
 /// A `kv-core` server in a world slot (a newtype, as the kit's trait and kv-core's type
 /// are both foreign here).
-pub struct SimServer(pub Server);
+pub struct SimServer<S: StateMachine>(pub Server<S>);
 
-impl SimNode for SimServer {
+impl<S: StateMachine> SimNode for SimServer<S> {
     const KIND: &'static str = "server";
 
     fn raft(&self) -> &raft_core::Node {

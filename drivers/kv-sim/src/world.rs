@@ -1,9 +1,11 @@
-//! The simulated world for the key/value service: `kv-core` servers in the slots of a
-//! `sim-kit` [`World`] (which owns time, the queue, the network, the disks and the Raft
-//! watch), plus clients and their traffic as the world's own events. A seed fully
-//! determines a run.
+//! The simulated world for a replicated service: `kv-core` servers of any
+//! [`SimService`] in the slots of a `sim-kit` [`World`] (which owns time, the queue,
+//! the network, the disks and the Raft watch), plus clients and their traffic as the
+//! world's own events. A seed fully determines a run. [`KvWorld`] is the key/value
+//! service's world (lab 3), [`CtrlWorld`] the shard controller's (lab 4A).
 
-use kv_core::{ClerkInput, Reply, Request, Server, ServerConfig, ServerInput, ServerReady};
+use kv_core::service::{ClerkInput, Reply, Request, Server, ServerInput, ServerReady};
+use kv_core::{KvState, ServerConfig, ShardCtrl};
 use raft_core::{Config, Message, NodeId, ReadMode, WriteId};
 use sim_kit::disk::Disk;
 use sim_kit::watch::RaftWatch;
@@ -11,8 +13,9 @@ use sim_kit::{id_of, NetConfig, Sim, SimNode, World, WorldConfig};
 
 pub use crate::sim_server::SimServer;
 
-use crate::client::SimClient;
+use crate::client::{index_of, net_id, SimClient};
 use crate::history::HistoryOp;
+use crate::service::SimService;
 
 pub type ServerTweak = Box<dyn Fn(&mut ServerConfig)>;
 
@@ -45,20 +48,25 @@ impl KvSimConfig {
     }
 }
 
-/// The world's own events: client traffic and the clients' clock.
+/// The world's own events: client traffic (operations `O`, outputs `T`) and the
+/// clients' clock.
 #[derive(Debug)]
-pub enum ClientEvent {
+pub enum ClientEvent<O, T> {
     Tick,
     ToServer {
         client: usize,
         slot: usize,
-        request: Request,
+        request: Request<O>,
     },
     ToClient {
         slot: usize,
-        reply: Reply,
+        reply: Reply<T>,
     },
 }
+
+/// The event type of `S`'s world.
+pub type EventOf<S> =
+    ClientEvent<<S as kv_core::StateMachine>::Op, <S as kv_core::StateMachine>::Output>;
 
 /// Client traffic counters (the world counts events, Raft messages and crashes: see
 /// [`World::counters`]).
@@ -91,16 +99,21 @@ impl ServerSetup {
     }
 }
 
-pub struct KvWorld {
-    pub(crate) world: World<SimServer, ClientEvent>,
+pub struct ServiceWorld<S: SimService> {
+    pub(crate) world: World<SimServer<S>, EventOf<S>>,
     setup: ServerSetup,
-    pub(crate) clients: Vec<SimClient>,
-    pub(crate) history: Vec<HistoryOp>,
+    pub(crate) clients: Vec<SimClient<S>>,
+    pub(crate) history: Vec<HistoryOp<S::Op, S::Output>>,
     pub(crate) last_history_time: u64,
     pub counters: KvCounters,
 }
 
-impl KvWorld {
+/// Lab 3's world: key/value servers and clients.
+pub type KvWorld = ServiceWorld<KvState>;
+/// Lab 4A's world: shard controller servers (10 shards) and their clerks.
+pub type CtrlWorld = ServiceWorld<ShardCtrl>;
+
+impl<S: SimService> ServiceWorld<S> {
     pub fn new(cfg: KvSimConfig) -> Self {
         Self::with_tweak(cfg, None)
     }
@@ -117,7 +130,7 @@ impl KvWorld {
             read_mode: cfg.read_mode,
             tweak,
         };
-        let mut w = KvWorld {
+        let mut w = ServiceWorld {
             world: World::new(cfg.world, RaftWatch::for_service()),
             setup,
             clients,
@@ -137,7 +150,7 @@ impl KvWorld {
         id_of(slot)
     }
 
-    pub fn server(&self, slot: usize) -> Option<&Server> {
+    pub fn server(&self, slot: usize) -> Option<&Server<S>> {
         self.world.node(slot).map(|s| &s.0)
     }
 
@@ -147,12 +160,12 @@ impl KvWorld {
     }
 
     pub(crate) fn client_link_up(&self, client: usize, slot: usize) -> bool {
-        let c = SimClient::net_id(client);
+        let c = net_id(client);
         self.clients[client].reach.contains(&slot) && self.world.net.can_deliver(c, id_of(slot))
     }
 
     /// Steps a live server under the Raft watch and carries out its `ServerReady`.
-    pub(crate) fn step_server(&mut self, slot: usize, input: ServerInput) {
+    pub(crate) fn step_server(&mut self, slot: usize, input: ServerInput<S::Op>) {
         let (server, watch) = self.world.node_and_watch(slot);
         let mut view = watch.observer(slot);
         let ready = server.0.step_observed(input, &mut view);
@@ -175,9 +188,9 @@ impl KvWorld {
         }
     }
 
-    fn send_reply(&mut self, slot: usize, reply: Reply) {
+    fn send_reply(&mut self, slot: usize, reply: Reply<S::Output>) {
         self.counters.client_replies += 1;
-        let to = SimClient::net_id(SimClient::index_of(reply.client));
+        let to = net_id(index_of(reply.client));
         let w = &mut self.world;
         for delay in w.net.plan_link(id_of(slot), to, false, &mut w.rng) {
             let reply = reply.clone();
@@ -186,10 +199,10 @@ impl KvWorld {
     }
 
     /// Sends a clerk's request over the client's link.
-    pub(crate) fn send_request(&mut self, client: usize, to: NodeId, request: Request) {
+    pub(crate) fn send_request(&mut self, client: usize, to: NodeId, request: Request<S::Op>) {
         self.counters.client_requests += 1;
         let slot = sim_kit::slot_of(to);
-        let from = SimClient::net_id(client);
+        let from = net_id(client);
         let w = &mut self.world;
         for delay in w.net.plan_link(from, to, true, &mut w.rng) {
             let request = request.clone();
@@ -204,8 +217,8 @@ impl KvWorld {
 }
 
 /// What the kit's event loop asks of the service's world.
-impl Sim for KvWorld {
-    sim_kit::sim_world!(world: SimServer, ClientEvent);
+impl<S: SimService> Sim for ServiceWorld<S> {
+    sim_kit::sim_world!(world: SimServer<S>, EventOf<S>);
 
     fn start(&mut self, slot: usize) {
         let setup = &self.setup;
@@ -233,7 +246,7 @@ impl Sim for KvWorld {
         self.step_server(slot, ServerInput::Persisted(id));
     }
 
-    fn on_event(&mut self, event: ClientEvent) {
+    fn on_event(&mut self, event: EventOf<S>) {
         match event {
             ClientEvent::Tick => {
                 for client in 0..self.clients.len() {
@@ -252,7 +265,7 @@ impl Sim for KvWorld {
                 }
             }
             ClientEvent::ToClient { slot, reply } => {
-                let client = SimClient::index_of(reply.client);
+                let client = index_of(reply.client);
                 if self.client_link_up(client, slot) {
                     let from = id_of(slot);
                     self.step_client(client, ClerkInput::Reply { from, reply });
