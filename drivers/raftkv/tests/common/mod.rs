@@ -154,6 +154,15 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
+        let verdict = if std::thread::panicking() {
+            "FAILED"
+        } else {
+            "ok"
+        };
+        self.say(format!(
+            "{verdict}: {:.2} s in all",
+            self.started.elapsed().as_secs_f64()
+        ));
         if std::thread::panicking() {
             self.dump_logs(40);
             if let Some(dir) = self.dir.take() {
