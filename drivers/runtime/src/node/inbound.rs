@@ -85,9 +85,13 @@ impl<S: StateMachine> Conn<S> {
     async fn run(self, stream: TcpStream) -> Result<(), String> {
         let (mut rd, mut wr) = stream.into_split();
         let mut buf = BytesMut::with_capacity(64 << 10);
-        let hello = tokio::time::timeout(HELLO_TIMEOUT, self.next(&mut rd, &mut buf))
-            .await
-            .map_err(|_| "no hello within 5 s".to_string())??;
+        // A first frame that does not decode is as bad as any later one: counted.
+        let hello = match tokio::time::timeout(HELLO_TIMEOUT, self.next(&mut rd, &mut buf)).await {
+            Err(_) => return Err("no hello within 5 s".to_string()),
+            Ok(Err(e)) if e == CLOSED => return Ok(()),
+            Ok(Err(e)) => return self.bad(e).await,
+            Ok(Ok(hello)) => hello,
+        };
         let peer = self.check_hello(hello).await?;
         let (reply_tx, mut reply_rx) = mpsc::unbounded_channel();
         let mut out = Vec::new();
