@@ -4,7 +4,7 @@
 mod op;
 mod state;
 
-pub use op::{Op, Outcome};
+pub use op::{Op, Outcome, READ_BYTES_MAX, VALUE_BYTES_MAX};
 pub use state::{KvState, Read};
 
 use crate::service;

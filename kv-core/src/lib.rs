@@ -60,7 +60,10 @@ pub mod service;
 pub mod shardctrl;
 
 pub use kv::{Applied, Clerk, ClerkInput, ClerkReady, Command, Completion, KvError, Session};
-pub use kv::{KvState, Op, Outcome, Read, Reply, Request, Server, ServerInput, ServerReady};
+pub use kv::{
+    KvState, Op, Outcome, Read, Reply, Request, Server, ServerInput, ServerReady, READ_BYTES_MAX,
+    VALUE_BYTES_MAX,
+};
 pub use service::{ClerkBusy, ClerkConfig, ClientId, DecodeError, ServerConfig};
 pub use service::{ServerError, ServerStats, ServiceError, StateMachine};
 pub use shardctrl::{Change, Config, CtrlError, CtrlOp, CtrlOutcome, Gid, Shard, ShardCtrl};

@@ -147,8 +147,10 @@ impl Connection {
         };
         match self.clerk.call(op, COMMAND_DEADLINE).await {
             Ok(outcome) => reply_of(outcome),
+            // Not TRYAGAIN: Redis Cluster clients resend on it, as it means "not
+            // executed", and an abandoned INCR or APPEND may still apply.
             Err(CallError::Deadline(d)) => Reply::Error(format!(
-                "TRYAGAIN no answer from a leader within {d:?}; the command may or may not have taken effect"
+                "TIMEOUT no answer from a leader within {d:?}; the command may or may not have taken effect"
             )),
             Err(CallError::Service(e)) => Reply::Error(format!("ERR {e}")),
         }
@@ -183,6 +185,12 @@ fn reply_of(outcome: Outcome) -> Reply {
         Outcome::Count(n) => Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX)),
         Outcome::Integer(n) => Reply::Integer(n),
         Outcome::NotAnInteger => Reply::Error("ERR value is not an integer or out of range".into()),
+        Outcome::TooLarge {
+            size_bytes,
+            max_bytes,
+        } => Reply::Error(format!(
+            "ERR string exceeds maximum allowed size ({size_bytes} bytes; at most {max_bytes})"
+        )),
     }
 }
 

@@ -87,4 +87,16 @@ pub enum Outcome {
     /// An Incr found a value that is not a decimal i64, or would overflow; nothing
     /// changed.
     NotAnInteger,
+    /// A write would make a value longer than [`VALUE_BYTES_MAX`], or a read would
+    /// answer more than [`READ_BYTES_MAX`]; nothing changed.
+    TooLarge { size_bytes: u64, max_bytes: u64 },
 }
+
+/// The longest value a key may hold. Appends can grow a value without bound, and every
+/// replica keeps every value in memory and in each snapshot: Redis stops at 512 MB,
+/// this store much earlier, so one value always fits in one reply on the wire.
+pub const VALUE_BYTES_MAX: usize = 4 << 20;
+
+/// The most value bytes one read answers: a GetMany naming one large key thousands of
+/// times would otherwise build a reply of gigabytes on the server.
+pub const READ_BYTES_MAX: usize = 6 << 20;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::op::{Op, Outcome};
+use super::op::{Op, Outcome, READ_BYTES_MAX, VALUE_BYTES_MAX};
 use crate::service::state_machine::{decode, encode, Access, DecodeError, StateMachine};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,10 +43,10 @@ impl StateMachine for KvState {
                 self.data.insert(key.clone(), value.clone());
                 Outcome::Done
             }
-            Op::Append { key, value } => {
-                self.data.entry(key.clone()).or_default().push_str(value);
-                Outcome::Done
-            }
+            Op::Append { key, value } => match self.append(key, value) {
+                Ok(_) => Outcome::Done,
+                Err(too_large) => too_large,
+            },
             Op::Delete { key } => {
                 self.data.remove(key);
                 Outcome::Done
@@ -58,11 +58,10 @@ impl StateMachine for KvState {
                 }
                 Outcome::Swapped(swap)
             }
-            Op::AppendLen { key, value } => {
-                let v = self.data.entry(key.clone()).or_default();
-                v.push_str(value);
-                Outcome::Count(v.len() as u64)
-            }
+            Op::AppendLen { key, value } => match self.append(key, value) {
+                Ok(len) => Outcome::Count(len as u64),
+                Err(too_large) => too_large,
+            },
             Op::Incr { key } => self.incr(key),
             Op::DeleteMany { keys } => {
                 let removed = keys.iter().filter(|k| self.data.remove(*k).is_some());
@@ -81,6 +80,14 @@ impl StateMachine for KvState {
         match read {
             Read::Get(key) => Outcome::Value(self.data.get(key).cloned()),
             Read::GetMany(keys) => {
+                let size: usize = keys
+                    .iter()
+                    .filter_map(|k| self.data.get(k))
+                    .map(String::len)
+                    .sum();
+                if size > READ_BYTES_MAX {
+                    return too_large(size, READ_BYTES_MAX);
+                }
                 Outcome::Values(keys.iter().map(|k| self.data.get(k).cloned()).collect())
             }
             Read::Exists(keys) => {
@@ -109,7 +116,26 @@ pub enum Read {
     Len,
 }
 
+fn too_large(size_bytes: usize, max_bytes: usize) -> Outcome {
+    Outcome::TooLarge {
+        size_bytes: size_bytes as u64,
+        max_bytes: max_bytes as u64,
+    }
+}
+
 impl KvState {
+    /// Appends unless the value would outgrow [`VALUE_BYTES_MAX`]; the new length.
+    fn append(&mut self, key: &str, value: &str) -> Result<usize, Outcome> {
+        let len = self.data.get(key).map_or(0, String::len) + value.len();
+        if len > VALUE_BYTES_MAX {
+            return Err(too_large(len, VALUE_BYTES_MAX));
+        }
+        let v = self.data.entry(key.to_string()).or_default();
+        v.push_str(value);
+        assert_eq!(v.len(), len);
+        Ok(len)
+    }
+
     /// Redis's INCR: the value must be a decimal i64 and the sum must not overflow;
     /// otherwise nothing changes.
     fn incr(&mut self, key: &str) -> Outcome {

@@ -24,6 +24,11 @@ use crate::wire::{Hello, Wire, WIRE_VERSION};
 
 /// A connection that has not said hello by then is dropped.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+/// A clerk's connection silent this long is closed, so idle or half-open ones give their
+/// slot back. Peers' connections are not timed out: two followers exchange nothing
+/// between elections, and a vote request must not find its link just closed.
+const CLIENT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+const PEER_IDLE_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Connections on the peer port at once; more are refused at accept.
 const CONNECTIONS_MAX: usize = 1024;
 
@@ -93,15 +98,22 @@ impl<S: StateMachine> Conn<S> {
             Ok(Ok(hello)) => hello,
         };
         let peer = self.check_hello(hello).await?;
+        let idle = if peer.is_some() {
+            PEER_IDLE_TIMEOUT
+        } else {
+            CLIENT_IDLE_TIMEOUT
+        };
         let (reply_tx, mut reply_rx) = mpsc::unbounded_channel();
         let mut out = Vec::new();
         loop {
             tokio::select! {
                 r = reply_rx.recv() => {
                     let (_, reply) = r.expect("we hold a sender");
-                    encode_frame(&W::<S>::Reply(reply).encode(), &mut out);
+                    self.encode_reply(reply, &mut out);
                 }
-                w = self.next(&mut rd, &mut buf) => match w {
+                w = tokio::time::timeout(idle, self.next(&mut rd, &mut buf)) => match w {
+                    Err(_) => return Err(format!("idle for {idle:?}")),
+                    Ok(w) => match w {
                     Ok(Wire::Raft(m)) if Some(m.from) == peer && m.to == self.me => {
                         self.to_actor(Event::Raft(m)).await?
                     }
@@ -118,7 +130,7 @@ impl<S: StateMachine> Conn<S> {
                     Ok(other) => return self.bad(format!("unexpected frame {}", kind(&other))).await,
                     Err(e) if e == CLOSED => return Ok(()),
                     Err(e) => return self.bad(e).await,
-                },
+                }},
             }
             if !out.is_empty() {
                 wr.write_all(&out)
@@ -171,6 +183,27 @@ impl<S: StateMachine> Conn<S> {
                 Err(e) => return Err(format!("read: {e}")),
             }
         }
+    }
+
+    /// A reply too large for one frame would make the receiver drop the connection
+    /// (and every message queued on it), again at each retry: the client is told why
+    /// instead. The store's own limits keep replies well below, so this is a last guard.
+    fn encode_reply(&self, reply: kv_core::service::Reply<S::Output>, out: &mut Vec<u8>) {
+        let payload = W::<S>::Reply(reply.clone()).encode();
+        if payload.len() <= self.frame_bytes_max {
+            return encode_frame(&payload, out);
+        }
+        let reason = format!(
+            "the reply of {} bytes exceeds the {}-byte frame limit",
+            payload.len(),
+            self.frame_bytes_max
+        );
+        let refused = kv_core::service::Reply::err(
+            reply.client,
+            reply.seq,
+            kv_core::ServiceError::Rejected { reason },
+        );
+        encode_frame(&W::<S>::Reply(refused).encode(), out);
     }
 
     async fn to_actor(&self, e: Event<S>) -> Result<(), String> {

@@ -244,3 +244,34 @@ fn reads_route_to_queries_and_writes_to_the_log() {
         assert!(matches!(KvState::route(op), Access::Write(_)));
     }
 }
+
+#[test]
+fn values_and_reads_stay_within_their_limits() {
+    let mut kv = KvState::default();
+    let chunk = "x".repeat(1 << 20);
+    for _ in 0..4 {
+        let append = Op::Append {
+            key: "big".into(),
+            value: chunk.clone(),
+        };
+        assert_eq!(kv.apply(&append), Outcome::Done);
+    }
+    let one_more = Op::AppendLen {
+        key: "big".into(),
+        value: "y".into(),
+    };
+    let refused = Outcome::TooLarge {
+        size_bytes: (VALUE_BYTES_MAX + 1) as u64,
+        max_bytes: VALUE_BYTES_MAX as u64,
+    };
+    assert_eq!(kv.apply(&one_more), refused);
+    assert_eq!(
+        kv.get("big").map(String::len),
+        Some(VALUE_BYTES_MAX),
+        "unchanged"
+    );
+    let once = Read::GetMany(strings(&["big"]));
+    assert!(matches!(kv.query(&once), Outcome::Values(_)));
+    let twice = Read::GetMany(strings(&["big", "big"]));
+    assert!(matches!(kv.query(&twice), Outcome::TooLarge { .. }));
+}
