@@ -281,3 +281,43 @@ async fn oversize_values_are_refused_clearly_through_leader_and_follower() {
     h.say(format!("leader's peer_frames_bad: {}", s.peer_frames_bad));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A value grown by appends to near the store's limit reads back through a follower (the
+/// reply crosses the follower's link to the leader), appends past the limit are refused,
+/// and an MGET naming it twice is refused rather than built.
+#[tokio::test(flavor = "current_thread")]
+async fn a_large_value_reads_back_through_a_follower_and_limits_are_enforced() {
+    let h = Harness::start("large-value", 3).await;
+    let leader = h.leader(Duration::from_secs(5)).await;
+    let follower = h.follower().await;
+    let mut c = RespConn::connect(h.cluster.redis[&follower]);
+    let chunk = vec![b'a'; 400 << 10];
+    for i in 1..=10 {
+        c.send(&command_bytes(&[b"APPEND", b"big", &chunk]));
+        let reply = c.reply().expect("a reply to APPEND");
+        assert_eq!(reply, Resp::Int(i * (400 << 10)), "append {i}");
+    }
+    let want = 10 * (400 << 10);
+    match c.call(&["GET", "big"]) {
+        Resp::Bulk(Some(v)) => assert_eq!(v.len(), want),
+        other => panic!("GET through the follower: {other:?}"),
+    }
+    c.send(&command_bytes(&[b"APPEND", b"big", &vec![b'b'; 500 << 10]]));
+    let over = c.reply().expect("a reply to the last APPEND");
+    assert!(
+        matches!(&over, Resp::Error(e) if e.contains("maximum allowed size")),
+        "{over:?}"
+    );
+    let twice = c.call(&["MGET", "big", "big"]);
+    assert!(
+        matches!(&twice, Resp::Error(e) if e.contains("maximum allowed size")),
+        "{twice:?}"
+    );
+    let s = common::node_status(h.cluster.peers[&follower]).await;
+    assert_eq!(s.peer_frames_bad, 0);
+    let mut l = RespConn::connect(h.cluster.redis[&leader]);
+    match l.call(&["GET", "big"]) {
+        Resp::Bulk(Some(v)) => assert_eq!(v.len(), want, "the refused append changed nothing"),
+        other => panic!("GET on the leader: {other:?}"),
+    }
+}
