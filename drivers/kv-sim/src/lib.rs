@@ -16,7 +16,9 @@ pub mod harness;
 pub mod history;
 pub mod lab3;
 pub mod lab4a;
+pub mod lab4b;
 pub mod service;
+pub mod shard;
 mod sim_server;
 pub mod world;
 

@@ -40,7 +40,7 @@ impl ShardData {
         true
     }
 
-    pub fn get(&self, key: &str) -> String {
-        self.kv.get(key).cloned().unwrap_or_default()
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.kv.get(key).cloned()
     }
 }

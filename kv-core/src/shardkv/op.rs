@@ -91,8 +91,8 @@ pub enum ShardQuery {
 /// What an operation returns.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ShardOutput {
-    /// A Get's value ("" for a missing key, as the course).
-    Value(String),
+    /// A Get's value (`None`: absent; the course's "").
+    Value(Option<String>),
     /// A Put or Append applied (now or by an earlier attempt of the same operation).
     Done,
     /// This group does not serve the key's shard now: not its shard in its current

@@ -83,12 +83,12 @@ fn a_shard_moves_with_its_sessions_and_is_deleted_once_delivered() {
     );
     assert_eq!(
         get(&g2, "a"),
-        ShardOutput::Value("x".into()),
+        ShardOutput::Value(Some("x".into())),
         "served at once"
     );
     // The retry of (9, 1) crosses the migration: the session came along.
     assert_eq!(put(&mut g2, 9, 1, "a", "x"), ShardOutput::Done);
-    assert_eq!(get(&g2, "a"), ShardOutput::Value("x".into()));
+    assert_eq!(get(&g2, "a"), ShardOutput::Value(Some("x".into())));
 
     let delete = ShardOp::Delete {
         shard: A_SHARD,
