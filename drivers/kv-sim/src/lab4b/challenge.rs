@@ -73,9 +73,14 @@ pub fn challenge2_unaffected(seed: u64) {
     let (keys, mut values) = put_keys(&mut w, 10, 5);
     w.join(&[101]);
     let owned = keys_of(&mut w, &keys, 101);
-    // Wait until 101 has its shards: it serves them.
+    // The course sleeps 1 s for the migration; here we wait until it happened (over an
+    // unreliable network 1 s is sometimes too short), then write through 101.
+    let num = w.query().num;
+    w.wait_pulled(101, num, OP_LIMIT_MS);
     for &i in &owned {
-        w.check(0, &keys[i], &values[i], OP_LIMIT_MS);
+        let v = format!("101-{i}");
+        w.put(0, &keys[i], &v, OP_LIMIT_MS);
+        values[i] = v;
     }
     w.shutdown_group(100);
     w.leave(&[100]);
@@ -92,6 +97,10 @@ pub fn challenge2_partial(seed: u64) {
     let (keys, mut values) = put_keys(&mut w, 10, 5);
     let from_102 = keys_of(&mut w, &keys, 102);
     let of_101 = keys_of(&mut w, &keys, 101);
+    let num = w.query().num;
+    for gid in [101, 102] {
+        w.wait_pulled(gid, num, OP_LIMIT_MS);
+    }
     w.shutdown_group(100);
     w.leave(&[100, 102]);
     let mut served = of_101.clone();

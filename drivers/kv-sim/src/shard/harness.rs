@@ -356,6 +356,29 @@ impl ShardWorld {
         }
     }
 
+    /// Waits until a server of `gid` has applied configuration `num` (or later) and
+    /// holds every shard it gained: what a test needs before it kills the old owner.
+    pub fn wait_pulled(&mut self, gid: Gid, num: u64, limit_ms: u64) {
+        let deadline = self.now_us() + limit_ms * MS;
+        let pulled = |w: &Self| {
+            group_slots(gid)
+                .into_iter()
+                .filter_map(|s| w.group(s))
+                .any(|g| {
+                    let st = g.state();
+                    st.current().num >= num && st.pending_moves().0.is_empty()
+                })
+        };
+        while !pulled(self) {
+            if self.now_us() >= deadline {
+                self.fail(&format!(
+                    "group {gid} did not pull its shards of config {num} in {limit_ms} ms"
+                ));
+            }
+            self.advance_us(MS);
+        }
+    }
+
     /// Σ over the group servers of Raft state plus snapshot bytes on disk.
     pub fn storage_bytes(&self) -> usize {
         super::world::GIDS
