@@ -7,7 +7,8 @@ mod challenge;
 mod concurrent;
 
 pub use basic::{join_leave, miss_change, snapshot, static_shards};
-pub use challenge::{challenge1_delete, challenge2_partial, challenge2_unaffected};
+pub use challenge::{challenge1_concurrent, challenge1_delete};
+pub use challenge::{challenge2_partial, challenge2_unaffected};
 pub use concurrent::{concurrent1, concurrent2, concurrent3, unreliable1, unreliable2};
 pub use concurrent::{linearizable_moves, unreliable3};
 

@@ -39,6 +39,58 @@ pub fn challenge1_delete(seed: u64) {
     report(&w);
 }
 
+/// Ours: challenge1_delete with the course's ten appenders running through the join /
+/// leave cycles. The bound is the course's formula over the data actually stored at the
+/// end: 3 × (keys and values + 9,000 B of slack), plus three replicas of a session
+/// (client id and seq, ≤ 20 bytes encoded) per client per shard.
+pub fn challenge1_concurrent(seed: u64) {
+    let mut w = world(seed, true, Some(1));
+    w.join(&[100]);
+    let (keys, mut values) = put_keys(&mut w, 30, 1000);
+    for (i, k) in keys.iter().take(10).enumerate() {
+        w.start_appender(i + 1, k);
+    }
+    for _ in 0..2 {
+        for (join, gid) in [
+            (true, 101),
+            (false, 100),
+            (true, 102),
+            (false, 101),
+            (true, 100),
+            (false, 102),
+        ] {
+            w.sleep_ms(500);
+            if join {
+                w.join(&[gid]);
+            } else {
+                w.leave(&[gid]);
+            }
+        }
+    }
+    w.stop_appenders();
+    w.wait_clients(OP_LIMIT_MS);
+    for (i, v) in values.iter_mut().take(10).enumerate() {
+        v.push_str(&w.appended(i + 1));
+    }
+    let data: usize = keys
+        .iter()
+        .zip(&values)
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    w.sleep_ms(3_000);
+    check_all(&mut w, &keys, &values);
+    w.sleep_ms(1_000);
+    let sessions_max_bytes = 3 * kv_core::shardkv::SHARDS * crate::lab4b::CLIENTS * 20;
+    let bound = 3 * (data + 9_000) + sessions_max_bytes;
+    let total = w.storage_bytes();
+    if total > bound {
+        w.fail(&format!(
+            "servers store {total} B; expected at most {bound} B"
+        ));
+    }
+    report(&w);
+}
+
 /// Operations on the keys of shards `gid` holds must finish within this, although
 /// other shards cannot move (the course's test would hang instead).
 const SERVE_LIMIT_MS: u64 = 10_000;

@@ -2,12 +2,14 @@
 //! groups join, leave, shut down and restart; plus linearizable_moves, this project's
 //! history check under faults with keys whose shards move.
 
-use kv_core::Gid;
+use std::collections::BTreeSet;
+
+use kv_core::{CtrlOp, CtrlOutcome, Gid};
 use rand::Rng;
 use sim_kit::Sim;
 
 use super::{check_all, check_and_append, put_keys, report, world, OP_LIMIT_MS};
-use crate::shard::{group_slots, ShardWorld, GIDS};
+use crate::shard::{ShardWorld, GIDS};
 
 /// Starts the course's ten appender goroutines, client i + 1 on key i.
 fn start_appenders(w: &mut ShardWorld, keys: &[String]) {
@@ -122,7 +124,9 @@ pub fn unreliable1(seed: u64) {
     }
     w.join(&[100]);
     w.leave(&[101]);
-    check_all(&mut w, &keys, &values);
+    for _ in 0..2 {
+        check_all(&mut w, &keys, &values);
+    }
     report(&w);
 }
 
@@ -143,21 +147,23 @@ pub fn unreliable2(seed: u64) {
     w.join(&[101]);
     w.join(&[100]);
     w.sleep_ms(2_000);
+    w.net().cfg.reliable = true;
     finish_appenders(&mut w, &keys, &mut values);
     report(&w);
 }
 
-/// The random workload on `keys` keys while groups join and leave (and, with `crash`,
-/// single servers crash and restart); the history must be linearizable.
-fn moving_history(seed: u64, keys: u64, crash: bool) {
+/// The course's unreliable3: random Get / Put / Append on 10 keys while groups join and
+/// leave over an unreliable network; the history must be linearizable.
+pub fn unreliable3(seed: u64) {
     let mut w = world(seed, false, Some(100));
     w.join(&[100]);
-    w.start_workload(0..10, keys);
-    let script: [(bool, Gid); 5] = [
+    w.start_workload(0..10, 10);
+    let script: [(bool, Gid); 6] = [
         (true, 101),
         (true, 102),
         (false, 100),
         (false, 101),
+        (true, 101),
         (true, 100),
     ];
     for (join, gid) in script {
@@ -167,29 +173,82 @@ fn moving_history(seed: u64, keys: u64, crash: bool) {
         } else {
             w.leave(&[gid]);
         }
-        if crash {
-            let g = GIDS[w.world.rng.gen_range(0..GIDS.len())];
-            let slot = group_slots(g)[w.world.rng.gen_range(0..3)];
-            w.crash(slot);
-            w.sleep_ms(300);
-            w.start(slot);
-            w.connect(slot);
-        }
     }
-    w.sleep_ms(1_000);
+    w.sleep_ms(2_000);
+    finish_history(&mut w);
+}
+
+/// Stops the workload, lets it drain over a reliable network (as the course does) and
+/// checks the history.
+fn finish_history(w: &mut ShardWorld) {
     w.stop_workload();
+    w.net().cfg.reliable = true;
     w.wait_clients(OP_LIMIT_MS);
     w.check_linearizable();
-    report(&w);
+    report(w);
 }
 
-/// The course's unreliable3: random Get / Put / Append, checked for linearizability.
-pub fn unreliable3(seed: u64) {
-    moving_history(seed, 10, false);
+/// One random configuration change: join a group that is out, make one that is in leave
+/// (one always stays), or move a shard to a group that is in.
+fn random_change(w: &mut ShardWorld, joined: &mut BTreeSet<Gid>) {
+    let out: Vec<Gid> = GIDS
+        .iter()
+        .copied()
+        .filter(|g| !joined.contains(g))
+        .collect();
+    let inn: Vec<Gid> = joined.iter().copied().collect();
+    match w.world.rng.gen_range(0..3) {
+        0 if !out.is_empty() => {
+            let g = out[w.world.rng.gen_range(0..out.len())];
+            w.join(&[g]);
+            joined.insert(g);
+        }
+        1 if inn.len() > 1 => {
+            let g = inn[w.world.rng.gen_range(0..inn.len())];
+            w.leave(&[g]);
+            joined.remove(&g);
+        }
+        _ => {
+            let shard = w.world.rng.gen_range(0..kv_core::shardkv::SHARDS);
+            let gid = inn[w.world.rng.gen_range(0..inn.len())];
+            match w.admin_op(CtrlOp::Move { shard, gid }, OP_LIMIT_MS) {
+                CtrlOutcome::Configured { .. } => {}
+                other => w.fail(&format!("move {shard} to {gid}: {other:?}")),
+            }
+        }
+    }
 }
 
-/// Ours: unreliable3 with a server crashing and restarting after every configuration
-/// change; every key's shard moves several times during the history.
+/// One random fault on any server (controller or group) for 300 ms: a crash and
+/// restart from disk, or a disconnection.
+fn random_fault(w: &mut ShardWorld) {
+    let slot = w.world.rng.gen_range(0..w.n());
+    if w.world.rng.gen_bool(0.5) {
+        w.crash(slot);
+        w.sleep_ms(300);
+        w.start(slot);
+    } else {
+        w.disconnect(slot);
+        w.sleep_ms(300);
+    }
+    w.connect(slot);
+}
+
+/// Ours, the nemesis: the random workload on 10 keys over an unreliable network while
+/// ten random joins, leaves and moves happen, each with a random crash or disconnection
+/// of a controller or group server; every key's shard moves several times during the
+/// history, which must be linearizable.
 pub fn linearizable_moves(seed: u64) {
-    moving_history(seed, 10, true);
+    let mut w = world(seed, false, Some(100));
+    w.join(&[100]);
+    let mut joined = BTreeSet::from([100]);
+    w.start_workload(0..10, 10);
+    for _ in 0..10 {
+        let pause = w.world.rng.gen_range(100..600);
+        w.sleep_ms(pause);
+        random_change(&mut w, &mut joined);
+        random_fault(&mut w);
+    }
+    w.sleep_ms(1_000);
+    finish_history(&mut w);
 }
