@@ -251,3 +251,6 @@ impl ShardClerk {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
