@@ -11,7 +11,8 @@
 //!
 //! Every message to another group or to the controller is resent each poll period
 //! until answered, and every answer is checked against the current state before it is
-//! proposed, so lost, duplicated or late answers do no harm. Followers send nothing.
+//! proposed, so lost, duplicated or late answers do no harm. Followers start nothing
+//! (a query begun while leading may still be retried).
 //! Server names in configurations are the decimal Raft node ids of the servers.
 
 use raft_core::{Message, NodeId, Observer, Role, Write, WriteId};

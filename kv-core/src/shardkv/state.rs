@@ -145,6 +145,9 @@ impl ShardKv {
         }
         self.gid = gid;
         self.previous = std::mem::replace(&mut self.current, config.clone());
+        if let Some(why) = self.invalid_because() {
+            panic!("configuration step to {}: {why}", config.num);
+        }
         true
     }
 
@@ -219,7 +222,9 @@ impl ShardKv {
             .slots
             .iter()
             .all(|(s, (st, _))| unowned(s) == (*st == Status::Leaving));
-        (!leaving_ok).then(|| "a shard's status disagrees with its owner".to_string())
+        // Every shard we own is here in some state (arriving, served or acknowledged).
+        let held = self.gid == 0 || (0..SHARDS).all(|s| unowned(&s) || self.slots.contains_key(&s));
+        (!leaving_ok || !held).then(|| "a shard's status disagrees with its owner".to_string())
     }
 }
 

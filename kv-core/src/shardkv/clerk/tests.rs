@@ -101,7 +101,10 @@ fn silent_servers_are_retried_then_the_configuration_is_refreshed() {
     let mut k = clerk();
     let get = ShardOp::Get { key: "a".into() };
     let r = k.step(ShardClerkInput::Submit(get)).unwrap();
-    assert!(r.send.is_empty() && r.to_ctrl.is_empty(), "waits for a tick");
+    assert!(
+        r.send.is_empty() && r.to_ctrl.is_empty(),
+        "waits for a tick"
+    );
     let r = tick_until_sent(&mut k);
     let r = answer_ctrl(&mut k, &r, config(1, 100));
     assert_eq!(r.send[0].0, 11);
