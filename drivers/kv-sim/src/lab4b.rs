@@ -10,7 +10,7 @@ pub use basic::{join_leave, miss_change, snapshot, static_shards};
 pub use challenge::{challenge1_concurrent, challenge1_delete};
 pub use challenge::{challenge2_partial, challenge2_unaffected};
 pub use concurrent::{concurrent1, concurrent2, concurrent3, unreliable1, unreliable2};
-pub use concurrent::{linearizable_moves, unreliable3};
+pub use concurrent::{linearizable_moves, same_seed_same_run, unreliable3};
 
 use rand::Rng;
 

@@ -33,3 +33,4 @@ seeded_test!(
 );
 seeded_test!(challenge2_partial_4b, SEEDS, lab4b::challenge2_partial);
 seeded_test!(linearizable_moves_4b, SEEDS, lab4b::linearizable_moves);
+seeded_test!(same_seed_same_run_4b, 2, lab4b::same_seed_same_run);

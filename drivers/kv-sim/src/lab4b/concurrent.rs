@@ -239,6 +239,18 @@ fn random_fault(w: &mut ShardWorld) {
 /// of a controller or group server; every key's shard moves several times during the
 /// history, which must be linearizable.
 pub fn linearizable_moves(seed: u64) {
+    nemesis_run(seed);
+}
+
+/// Ours: a run is a function of its seed — the nemesis twice gives the same history.
+pub fn same_seed_same_run(seed: u64) {
+    let (a, b) = (nemesis_run(seed), nemesis_run(seed));
+    if a.history() != b.history() || a.storage_bytes() != b.storage_bytes() {
+        a.fail("the same seed gave two different runs");
+    }
+}
+
+fn nemesis_run(seed: u64) -> ShardWorld {
     let mut w = world(seed, false, Some(100));
     w.join(&[100]);
     let mut joined = BTreeSet::from([100]);
@@ -251,4 +263,5 @@ pub fn linearizable_moves(seed: u64) {
     }
     w.sleep_ms(1_000);
     finish_history(&mut w);
+    w
 }
