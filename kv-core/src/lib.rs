@@ -42,22 +42,29 @@
 //! result allows ([`shardctrl::rebalance()`]), Move pins a shard, Query reads any
 //! configuration (by ReadIndex, like a Get). [`ShardCtrlServer`], [`ShardCtrlClerk`] ...
 //! are the generic types instantiated for it. The controller only decides who should
-//! serve what; the shard groups that store keys and hand shards to each other are not
-//! here yet.
+//! serve what; the shard groups that store keys and hand shards to each other are
+//! in [`shardkv`].
+//!
+//! # The shard KV: [`shardkv`]
+//!
+//! Shard groups ([`shardkv::ShardGroup`]: the generic server over [`shardkv::ShardKv`]
+//! plus the controller's clerk) step through the controller's configurations one at a
+//! time through their logs, pull shards with their sessions from the previous owner,
+//! serve a shard as soon as it is here, and have the previous owner delete it once it
+//! arrived. [`shardkv::ShardClerk`] routes each key to its group.
 //!
 //! # What this crate is not
 //!
 //! It does no I/O, reads no clock, owns no threads. It does not route replies to clients
-//! or move bytes; drivers do. Its key/value service is not sharded, and the shard KV
-//! (groups that poll the controller and move shards) is not written yet; and it does not evict sessions: a client that never returns keeps its session
+//! or move bytes; drivers do. It does not evict sessions: a client that never returns keeps its session
 //! entry (its id, seq and last output) until a future session-expiry scheme lands.
-//! Commands a server proposes on its own behalf (lab 4's configuration changes and shard
-//! moves) are not yet part of the generic layer: every command today comes from a client
-//! session.
+//! A shard group proposes its own commands (configuration steps, installs) as requests
+//! under its own client id, which the generic server treats like any other.
 
 mod kv;
 pub mod service;
 pub mod shardctrl;
+pub mod shardkv;
 
 pub use kv::{Applied, Clerk, ClerkInput, ClerkReady, Command, Completion, KvError, Session};
 pub use kv::{

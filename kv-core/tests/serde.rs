@@ -204,3 +204,83 @@ fn a_recorded_run_replays_byte_for_byte() {
         assert_eq!(live.stats(), replayed.stats());
     }
 }
+
+#[test]
+fn shard_kv_inputs_and_outputs_round_trip() {
+    use kv_core::service::{Reply, Request};
+    use kv_core::shardkv::{GroupInput, GroupReady, ShardClerkInput, ShardClerkReady};
+    use kv_core::shardkv::{ShardData, ShardKv, ShardOp, ShardOutput};
+    use kv_core::{Config as CtrlConfig, CtrlOp, CtrlOutcome, StateMachine};
+
+    let data = ShardData {
+        kv: [("a".to_string(), "x".to_string())].into(),
+        sessions: [(7, 3)].into(),
+    };
+    let shard = ShardOutput::Shard {
+        shard: 7,
+        num: 2,
+        data: data.clone(),
+    };
+    let config = CtrlConfig::initial(10);
+    let ops = [
+        ShardOp::Get { key: "a".into() },
+        ShardOp::Append {
+            key: "a".into(),
+            value: "y".into(),
+        },
+        ShardOp::Fetch { shard: 7, num: 2 },
+        ShardOp::Delete { shard: 7, num: 2 },
+        ShardOp::Reconfigure {
+            gid: 100,
+            config: config.clone(),
+        },
+        ShardOp::Install {
+            shard: 7,
+            num: 2,
+            data,
+        },
+        ShardOp::Delivered { shard: 7, num: 2 },
+    ];
+    for op in ops {
+        round_trip(&GroupInput::Request(Request {
+            client: 1,
+            seq: 2,
+            op: op.clone(),
+        }));
+        round_trip(&ShardClerkInput::Submit(op));
+    }
+    let reply = Reply {
+        client: 1,
+        seq: 2,
+        result: Ok(shard.clone()),
+    };
+    round_trip(&GroupInput::GroupReply {
+        from: 4,
+        reply: reply.clone(),
+    });
+    let ctrl_reply = Reply {
+        client: 1,
+        seq: 2,
+        result: Ok(CtrlOutcome::Config(config)),
+    };
+    round_trip(&ShardClerkInput::CtrlReply {
+        from: 1,
+        reply: ctrl_reply,
+    });
+    let query = Request {
+        client: 1,
+        seq: 3,
+        op: CtrlOp::Query { num: None },
+    };
+    round_trip(&GroupReady {
+        replies: vec![reply],
+        to_ctrl: vec![(1, query.clone())],
+        ..GroupReady::default()
+    });
+    round_trip(&ShardClerkReady {
+        to_ctrl: vec![(2, query)],
+        ..ShardClerkReady::default()
+    });
+    let state = ShardKv::default();
+    assert_eq!(ShardKv::restore(&state.snapshot()), Ok(state));
+}

@@ -7,6 +7,8 @@
 //! lab 3 tests on top of [`world::KvWorld`]'s harness helpers. The world is generic over
 //! the replicated state machine ([`SimService`]): [`lab4a`] runs the shard controller's
 //! tests in [`world::CtrlWorld`], the same servers, clerks, network and Raft watch.
+//! [`shard`] is the shard KV's world (a controller group and three shard groups in one
+//! kit world, a Raft watch per group) and [`lab4b`] runs the course's lab 4B tests in it.
 //!
 //! What this crate is **not**: a runtime. Clients and servers are the pure state machines
 //! from `kv-core`; this crate only moves their messages, writes and ticks around.
@@ -16,7 +18,9 @@ pub mod harness;
 pub mod history;
 pub mod lab3;
 pub mod lab4a;
+pub mod lab4b;
 pub mod service;
+pub mod shard;
 mod sim_server;
 pub mod world;
 

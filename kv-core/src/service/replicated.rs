@@ -57,6 +57,10 @@ impl<S: StateMachine> Replicated<S> {
     /// Applies a write once per (client, seq): a retry gets its first output back, an
     /// operation older than the client's last gets `Stale`.
     pub fn apply(&mut self, cmd: &Command<S::Command>) -> Applied<S::Output> {
+        if S::OWN_SESSIONS {
+            let output = self.machine.apply_in_session(cmd.client, cmd.seq, &cmd.op);
+            return Applied::Fresh(output);
+        }
         match self.sessions.standing(cmd.client, cmd.seq) {
             Standing::Applied(o) => return Applied::Duplicate(o.clone()),
             Standing::Stale => return Applied::Stale,

@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use thiserror::Error;
 
+use super::message::ClientId;
+
 /// The application a [`super::Server`] replicates: the key/value map of lab 3, the shard
 /// controller of lab 4, a counter in a test.
 ///
@@ -30,11 +32,31 @@ pub trait StateMachine: Default {
     /// so a retry gets the first answer, not a re-execution's.
     type Output: Clone + Debug + PartialEq + Serialize + DeserializeOwned;
 
+    /// Whether this machine keeps its own sessions. The service's table is one per
+    /// replica; a machine whose data moves between replicas (shard KV: a shard leaves a
+    /// group with its sessions) must keep them next to the data instead. When set, the
+    /// service neither deduplicates nor records writes: every committed command reaches
+    /// [`StateMachine::apply_in_session`], which must make a retry harmless itself.
+    const OWN_SESSIONS: bool = false;
+
     /// Whether `op` writes (and becomes a command) or only reads.
     fn route(op: Self::Op) -> Access<Self::Command, Self::Query>;
 
     /// Applies one committed write.
     fn apply(&mut self, cmd: &Self::Command) -> Self::Output;
+
+    /// Applies one committed write of operation `seq` of `client`. Only machines with
+    /// [`StateMachine::OWN_SESSIONS`] see this call; the others get `apply` once per
+    /// (client, seq).
+    fn apply_in_session(
+        &mut self,
+        client: ClientId,
+        seq: u64,
+        cmd: &Self::Command,
+    ) -> Self::Output {
+        let _ = (client, seq);
+        self.apply(cmd)
+    }
 
     /// Answers a read; must not change anything observable.
     fn query(&self, query: &Self::Query) -> Self::Output;
