@@ -15,6 +15,12 @@
 //! accepted, to exhaust the term space: this rule stops bit flips and bugs, not a
 //! Byzantine peer (Raft trusts its peers in any case). A node at [`TERM_MAX`] never
 //! campaigns.
+//!
+//! Indexes have the same trap: a leader appends (its no-op, configuration entries,
+//! proposals), so a node restored with a log at the ceiling must not lead. A node whose
+//! log has passed `INDEX_MAX - INDEX_HEADROOM` does not campaign, and a leader refuses a
+//! proposal that would pass [`INDEX_MAX`] (`StepError::LogFull`). The headroom (2^32
+//! entries) is far more than the few entries a leader appends on its own.
 
 use crate::message::{Message, MessageBody};
 use crate::types::{Index, Term};
@@ -23,6 +29,8 @@ use crate::types::{Index, Term};
 pub const TERM_MAX: Term = u64::MAX >> 1;
 /// Largest log index a node accepts from a peer or a disk.
 pub const INDEX_MAX: Index = u64::MAX >> 1;
+/// Entries a node needs left below [`INDEX_MAX`] to campaign.
+pub const INDEX_HEADROOM: Index = 1 << 32;
 /// How far ahead of its own term a message's term may be for a node to consider it.
 pub const TERM_JUMP_MAX: Term = 1 << 32;
 

@@ -1,6 +1,6 @@
 //! Timers, (pre-)campaigns and votes: how followers and candidates become leaders.
 
-use crate::bounds::TERM_MAX;
+use crate::bounds::{INDEX_HEADROOM, INDEX_MAX, TERM_MAX};
 use crate::message::{Message, MessageBody};
 use crate::node::{Node, Role};
 use crate::quorum::{self, VoteResult};
@@ -67,8 +67,9 @@ impl Node {
     /// Every campaign decides afresh whether it is a transfer.
     pub(crate) fn campaign(&mut self, kind: Campaign) {
         assert!(self.promotable(), "only a voter campaigns");
-        if self.term >= TERM_MAX {
-            // No term is left to campaign in (see `bounds`).
+        if self.term >= TERM_MAX || self.log.last_index() > INDEX_MAX - INDEX_HEADROOM {
+            // No term is left to campaign in, or no room for a leader's appends (see
+            // `bounds`).
             self.stats.campaigns_refused_at_term_max += 1;
             self.reset_election_timer();
             return;

@@ -21,6 +21,8 @@ pub enum StepError {
         uncommitted_bytes: usize,
         limit_bytes: usize,
     },
+    #[error("the log is full: {last_index} entries, and no index passes {max}")]
+    LogFull { last_index: Index, max: Index },
     #[error("leadership is being transferred to {to}")]
     TransferInProgress { to: NodeId },
     #[error("{id} is not a voter")]

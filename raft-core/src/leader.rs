@@ -1,6 +1,7 @@
 //! The leader: proposals, replication with pipelining and fast backtracking, heartbeats,
 //! check-quorum, and commit by counting current-term replicas.
 
+use crate::bounds::INDEX_MAX;
 use crate::error::StepError;
 use crate::message::{Message, MessageBody};
 use crate::node::{Node, Role};
@@ -68,6 +69,13 @@ impl Node {
         self.check_leader_accepts()?;
         if batch.is_empty() {
             return Err(StepError::EmptyProposal);
+        }
+        let last_index = self.log.last_index();
+        if batch.len() as Index > INDEX_MAX - last_index {
+            return Err(StepError::LogFull {
+                last_index,
+                max: INDEX_MAX,
+            });
         }
         let max_bytes = self.cfg.entry_bytes_max;
         if let Some(big) = batch.iter().find(|d| d.len() > max_bytes) {

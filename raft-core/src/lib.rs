@@ -46,7 +46,7 @@ mod stats;
 mod transfer;
 mod types;
 
-pub use bounds::{INDEX_MAX, TERM_JUMP_MAX, TERM_MAX};
+pub use bounds::{INDEX_HEADROOM, INDEX_MAX, TERM_JUMP_MAX, TERM_MAX};
 pub use config::Config;
 #[cfg(feature = "bug-injection")]
 pub use config::InjectedBug;

@@ -19,7 +19,8 @@ pub struct Stats {
     /// Snapshot chunks of a snapshot larger than `Config::snapshot_bytes_max`.
     pub dropped_snapshot_too_large: u64,
     pub elections_started: u64,
-    /// Campaigns not started because the term reached `TERM_MAX`.
+    /// Campaigns not started because the term reached `TERM_MAX` or the log came within
+    /// `INDEX_HEADROOM` of `INDEX_MAX`.
     pub campaigns_refused_at_term_max: u64,
     pub transfers_started: u64,
     /// Transfers given up after an election timeout without `TimeoutNow` being sent.

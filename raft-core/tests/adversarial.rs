@@ -8,8 +8,8 @@ use common::Net;
 
 use raft_core::{
     Config, Entry, EntryKind, HardState, Input, Membership, Message, MessageBody, Node, ReadMode,
-    RestoreError, RestoredState, Role, Snapshot, SnapshotMeta, StepError, INDEX_MAX, TERM_JUMP_MAX,
-    TERM_MAX,
+    RestoreError, RestoredState, Role, Snapshot, SnapshotMeta, StepError, INDEX_HEADROOM,
+    INDEX_MAX, TERM_JUMP_MAX, TERM_MAX,
 };
 
 fn entry(term: u64, index: u64) -> Entry {
@@ -372,6 +372,32 @@ fn restore_refuses_terms_and_indexes_near_the_maximum() {
     }
     assert_eq!(node.term(), TERM_MAX, "no campaign past the last term");
     assert!(node.stats().campaigns_refused_at_term_max > 0);
+}
+
+/// A node restored with its log at the index ceiling must not lead: a leader appends its
+/// no-op at once, past `INDEX_MAX`. Found by `hostile.rs` (a restored snapshot at the
+/// ceiling, then a TimeoutNow): neither a transfer nor a timeout makes it campaign.
+#[test]
+fn a_log_at_the_index_ceiling_does_not_campaign() {
+    let cfg = Config::new(1, vec![1, 2, 3]);
+    for last in [INDEX_MAX, INDEX_MAX - INDEX_HEADROOM + 1] {
+        let mut node = Node::new(cfg.clone(), restored(5, Some((last, 5)), vec![])).unwrap();
+        let _ = node.step(Input::Message(msg(2, 1, 5, MessageBody::TimeoutNow)));
+        for _ in 0..1_000 {
+            let _ = node.step(Input::Tick).unwrap();
+        }
+        assert_eq!(node.term(), 5, "no campaign with the log at {last}");
+        assert_eq!(node.log().last_index(), last, "nothing appended");
+        assert!(node.stats().campaigns_refused_at_term_max > 0);
+    }
+    // With the headroom left, it campaigns as usual.
+    let room = INDEX_MAX - INDEX_HEADROOM;
+    let mut node = Node::new(cfg, restored(5, Some((room, 5)), vec![])).unwrap();
+    for _ in 0..1_000 {
+        let _ = node.step(Input::Tick).unwrap();
+    }
+    assert_ne!(node.role(), Role::Follower, "it campaigns");
+    assert_eq!(node.stats().campaigns_refused_at_term_max, 0);
 }
 
 /// The largest jump a node accepts still leaves room: the cluster adopts the term and
