@@ -123,9 +123,17 @@ where
                 },
                 n = rd.read_buf(&mut buf) => {
                     if !matches!(n, Ok(k) if k > 0) { return }
-                    while let Ok(Some(p)) = decode_frame(&mut buf, FRAME_BYTES_MAX_DEFAULT) {
-                        if let Ok(Wire::Reply(r)) = Wire::<S::Op, S::Output>::decode(&p) {
-                            let _ = replies.send((id, r));
+                    // Bytes that are not our frames (not a raftkv peer port, or a
+                    // damaged stream): drop the connection; the clerk's next attempt
+                    // dials again instead of waiting on a stream that cannot recover.
+                    loop {
+                        match decode_frame(&mut buf, FRAME_BYTES_MAX_DEFAULT) {
+                            Ok(Some(p)) => match Wire::<S::Op, S::Output>::decode(&p) {
+                                Ok(Wire::Reply(r)) => { let _ = replies.send((id, r)); }
+                                _ => return,
+                            },
+                            Ok(None) => break,
+                            Err(_) => return,
                         }
                     }
                 }
