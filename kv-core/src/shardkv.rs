@@ -21,7 +21,9 @@ mod state;
 
 pub use clerk::{ShardClerk, ShardClerkInput, ShardClerkReady};
 pub use data::ShardData;
-pub use group::{server_ids, GroupInput, GroupReady, ShardGroup, ShardGroupConfig};
+pub use group::{
+    server_addr, server_id, server_ids, GroupInput, GroupReady, ShardGroup, ShardGroupConfig,
+};
 pub use op::{key_shard, ShardOp, ShardOutput, ShardQuery, SHARDS};
 pub use state::{ShardKv, Status};
 

@@ -11,6 +11,7 @@ mod check_history;
 mod client;
 mod demo;
 mod server;
+mod shard;
 mod sim;
 
 #[derive(Parser)]
@@ -32,6 +33,10 @@ enum Command {
     /// clients, SIGKILL the leader mid-load, restart it, and check every answer
     /// (acknowledged writes present, history linearizable). The default command.
     Demo(demo::DemoArgs),
+    /// A sharded store: join, leave, move and query groups at the controller; get,
+    /// put and append keys at the group that owns them.
+    #[command(subcommand)]
+    Shard(shard::ShardCommand),
     /// Ask every node for its role, term, commit and applied index, log and snapshot size.
     Status(client::ClusterArgs),
     #[command(flatten)]
@@ -121,6 +126,7 @@ fn main() -> ExitCode {
         Command::Server(args) => server::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Status(args) => client::run_status(&args),
+        Command::Shard(command) => shard::run(command),
         Command::Op(args) => op(args),
         Command::Sim(args) => sim::run(&args),
         Command::CheckHistory(args) => return check_history::run(&args),

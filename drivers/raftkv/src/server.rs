@@ -1,14 +1,32 @@
 //! `raftkv server`: one node of a cluster, in this process, until SIGTERM or Ctrl-C.
+//! The node serves one of three services: the replicated key/value store, the shard
+//! controller of a sharded store, or one shard group of a sharded store.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Args;
-use kv_core::KvState;
-use runtime::node::{self, parse_peers, NodeOptions};
+use clap::{Args, ValueEnum};
+use kv_core::shardkv::{ShardGroup, ShardGroupConfig};
+use kv_core::{ClerkConfig, KvState, ShardCtrl};
+use raft_core::NodeId;
+use runtime::clerk_loop::fresh_client_id;
+use runtime::node::{self, parse_peers, NodeError, NodeOptions};
 use runtime::redis;
+use runtime::shard::GroupReplica;
+use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// The replicated key/value store (every node holds every key).
+    Kv,
+    /// The shard controller of a sharded store: which group serves which shard.
+    Shardctrl,
+    /// One shard group of a sharded store (needs --gid and --ctrl).
+    Shardgroup,
+}
 
 #[derive(Args, Clone, Debug)]
 pub struct ServerArgs {
@@ -28,12 +46,36 @@ pub struct ServerArgs {
     /// Take a snapshot once the Raft log passes this many bytes.
     #[arg(long, default_value_t = 8 << 20, value_name = "BYTES")]
     pub snapshot_log_bytes: usize,
+    /// Which service this node serves.
+    #[arg(long, value_enum, default_value_t = Service::Kv)]
+    pub service: Service,
+    /// The shard group this node belongs to (a positive number; --service shardgroup).
+    #[arg(long, value_name = "GID")]
+    pub gid: Option<u64>,
+    /// The shard controller's nodes as ID=HOST:PORT (their peer addresses),
+    /// comma-separated (--service shardgroup). Node ids must be unique across the
+    /// controller and every group.
+    #[arg(long, value_name = "ID=HOST:PORT,...")]
+    pub ctrl: Option<String>,
 }
 
 pub fn run(args: &ServerArgs) -> Result<(), String> {
     let peers = parse_peers(&args.peers).map_err(|e| format!("--peers: {e}"))?;
     if !peers.contains_key(&args.id) {
         return Err(format!("--id {} is not one of the ids in --peers", args.id));
+    }
+    let group = shard_group_args(args)?;
+    if args.service == Service::Shardctrl && args.client.is_some() {
+        return Err(
+            "--client: the controller has no Redis front end (its clients are \
+                    `raftkv shard` and the shard groups)"
+                .into(),
+        );
+    }
+    if let Some((_, ctrl)) = &group {
+        if let Some(id) = ctrl.keys().find(|id| peers.contains_key(id)) {
+            return Err(format!("node id {id} is in both --peers and --ctrl"));
+        }
     }
     let mut opts = NodeOptions::new(args.id, peers, args.data_dir.clone());
     opts.client_addr = args.client;
@@ -42,11 +84,31 @@ pub fn run(args: &ServerArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the event loop: {e}"))?;
-    rt.block_on(serve(opts))
+    rt.block_on(serve(opts, args.service, group))
 }
 
-async fn serve(opts: NodeOptions) -> Result<(), String> {
-    let (stop_tx, stop_rx) = watch::channel(false);
+type Ctrl = BTreeMap<NodeId, SocketAddr>;
+
+/// --gid and --ctrl, checked against --service.
+fn shard_group_args(args: &ServerArgs) -> Result<Option<(u64, Ctrl)>, String> {
+    match (args.service, args.gid, &args.ctrl) {
+        (Service::Shardgroup, Some(0), _) => {
+            Err("--gid: 0 means \"no group\"; pick a positive number".into())
+        }
+        (Service::Shardgroup, Some(gid), Some(ctrl)) => {
+            let ctrl = parse_peers(ctrl).map_err(|e| format!("--ctrl: {e}"))?;
+            Ok(Some((gid, ctrl)))
+        }
+        (Service::Shardgroup, _, _) => Err("--service shardgroup needs --gid and --ctrl".into()),
+        (_, None, None) => Ok(None),
+        (other, _, _) => Err(format!(
+            "--gid and --ctrl are for --service shardgroup, not {other:?}"
+        )),
+    }
+}
+
+/// Stops the node on SIGTERM or Ctrl-C.
+fn on_signal(stop_tx: watch::Sender<bool>) -> Result<(), String> {
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     tokio::spawn(async move {
         tokio::select! {
@@ -56,19 +118,75 @@ async fn serve(opts: NodeOptions) -> Result<(), String> {
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
     });
+    Ok(())
+}
+
+async fn serve(
+    opts: NodeOptions,
+    service: Service,
+    group: Option<(u64, Ctrl)>,
+) -> Result<(), String> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    on_signal(stop_tx)?;
     // Bind the Redis port before the node starts, so a bad address fails at once.
     let listener = match opts.client_addr {
         Some(addr) => Some(redis::bind(addr).await.map_err(|e| e.to_string())?),
         None => None,
     };
     let id = opts.id;
+    let ran = match (service, group) {
+        (Service::Kv, _) => serve_kv(opts, stop_rx, listener).await,
+        (Service::Shardctrl, _) => {
+            let no_front_end = |_| async { Ok(()) };
+            node::run::<ShardCtrl, _, _>(opts, stop_rx, no_front_end).await
+        }
+        (Service::Shardgroup, Some((gid, ctrl))) => {
+            serve_group(opts, gid, ctrl, stop_rx, listener).await
+        }
+        (Service::Shardgroup, None) => unreachable!("checked by shard_group_args"),
+    };
+    ran.map_err(|e| format!("node {id}: {e}"))
+}
+
+async fn serve_kv(
+    opts: NodeOptions,
+    stop_rx: watch::Receiver<bool>,
+    listener: Option<TcpListener>,
+) -> Result<(), NodeError> {
     let front_end = move |handle| async move {
         match listener {
             Some(l) => redis::serve(l, handle).await,
             None => Ok(()),
         }
     };
-    node::run::<KvState, _, _>(opts, stop_rx, front_end)
-        .await
-        .map_err(|e| format!("node {id}: {e}"))
+    node::run::<KvState, _, _>(opts, stop_rx, front_end).await
+}
+
+async fn serve_group(
+    opts: NodeOptions,
+    gid: u64,
+    ctrl: Ctrl,
+    stop_rx: watch::Receiver<bool>,
+    listener: Option<TcpListener>,
+) -> Result<(), NodeError> {
+    let clerk = ClerkConfig::new(fresh_client_id(), ctrl.keys().copied().collect());
+    let cfg = ShardGroupConfig::new(opts.server.clone(), gid, clerk);
+    let ctrl_addrs = ctrl.clone();
+    let make = move |restored| {
+        let group = ShardGroup::new(cfg, restored)?;
+        let held = group.state().gid();
+        if held != 0 && held != gid {
+            return Err(NodeError::Mismatch(format!(
+                "--gid {gid}, but the data directory holds group {held}'s shards"
+            )));
+        }
+        Ok(GroupReplica::new(group, ctrl_addrs))
+    };
+    let front_end = move |handle| async move {
+        match listener {
+            Some(l) => redis::serve_sharded(l, handle, ctrl).await,
+            None => Ok(()),
+        }
+    };
+    node::run_replica(opts, make, stop_rx, front_end).await
 }

@@ -2,12 +2,12 @@
 //! and failover) talking to the nodes' peer ports, plus a status query. This is what the
 //! `raftkv get|put|...|status` commands and the demo's workload use.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use kv_core::service::{Clerk, Reply, StateMachine};
+use kv_core::service::{Clerk, StateMachine};
 use raft_core::NodeId;
 use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,36 +15,30 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use crate::clerk_loop::{self, CallError};
-use crate::frame::{decode_frame, encode_frame, FRAME_BYTES_MAX_DEFAULT};
-use crate::wire::{Hello, NodeStatus, Wire, WIRE_VERSION};
-
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-
-type ReplyRx<T> = mpsc::UnboundedReceiver<(NodeId, Reply<T>)>;
-type ReplyTx<T> = mpsc::UnboundedSender<(NodeId, Reply<T>)>;
+use crate::dialer::{client_hello, frame_of, Dialer, ReplyRx};
+use crate::frame::{decode_frame, FRAME_BYTES_MAX_DEFAULT};
+use crate::wire::{NodeStatus, Wire};
 
 pub struct Client<S: StateMachine> {
     servers: BTreeMap<NodeId, SocketAddr>,
     clerk: Clerk<S::Op, S::Output>,
-    conns: HashMap<NodeId, mpsc::UnboundedSender<Vec<u8>>>,
-    replies_tx: ReplyTx<S::Output>,
-    replies_rx: ReplyRx<S::Output>,
+    dialer: Dialer<S::Op, S::Output>,
+    replies: ReplyRx<S::Output>,
 }
 
 impl<S: StateMachine> Client<S>
 where
-    S::Op: Send + 'static,
+    S::Op: crate::wire::WireService + Send + 'static,
     S::Output: Send + 'static,
 {
     pub fn new(servers: BTreeMap<NodeId, SocketAddr>) -> Self {
         assert!(!servers.is_empty(), "a client needs servers");
-        let (replies_tx, replies_rx) = mpsc::unbounded_channel();
+        let (replies_tx, replies) = mpsc::unbounded_channel();
         Client {
             clerk: clerk_loop::new_clerk(servers.keys().copied().collect()),
             servers,
-            conns: HashMap::new(),
-            replies_tx,
-            replies_rx,
+            dialer: Dialer::new(replies_tx),
+            replies,
         }
     }
 
@@ -54,93 +48,16 @@ where
         let Client {
             servers,
             clerk,
-            conns,
-            replies_tx,
-            replies_rx,
+            dialer,
+            replies,
         } = self;
-        let send = |to: NodeId, request| {
-            let frame = frame_of::<S>(&Wire::Request(request));
-            let tx = conns
-                .entry(to)
-                .or_insert_with(|| connect::<S>(to, servers[&to], replies_tx.clone()));
-            if let Err(e) = tx.send(frame) {
-                // The connection died: dial again for the clerk's next attempt.
-                *tx = connect::<S>(to, servers[&to], replies_tx.clone());
-                let _ = tx.send(e.0);
-            }
-        };
-        let result = clerk_loop::call(clerk, op, replies_rx, send, deadline).await;
+        let send = |to: NodeId, request| dialer.send(to, servers[&to], request);
+        let result = clerk_loop::call(clerk, op, replies, send, deadline).await;
         if matches!(result, Err(CallError::Deadline(_))) {
             *clerk = clerk_loop::new_clerk(servers.keys().copied().collect());
         }
         result
     }
-}
-
-fn frame_of<S: StateMachine>(w: &Wire<S::Op, S::Output>) -> Vec<u8> {
-    let mut out = Vec::new();
-    encode_frame(&w.encode(), &mut out);
-    out
-}
-
-/// A connection task to one node: writes the frames it is given, forwards the replies
-/// it reads. It ends when the connection fails; the sender then reports closed.
-fn connect<S: StateMachine>(
-    id: NodeId,
-    addr: SocketAddr,
-    replies: ReplyTx<S::Output>,
-) -> mpsc::UnboundedSender<Vec<u8>>
-where
-    S::Op: Send + 'static,
-    S::Output: Send + 'static,
-{
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    tokio::spawn(async move {
-        let Ok(Ok(stream)) = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await
-        else {
-            return;
-        };
-        let _ = stream.set_nodelay(true);
-        let (mut rd, mut wr) = stream.into_split();
-        let hello = Hello {
-            version: WIRE_VERSION,
-            from: None,
-            client_addr: None,
-        };
-        if wr
-            .write_all(&frame_of::<S>(&Wire::Hello(hello)))
-            .await
-            .is_err()
-        {
-            return;
-        }
-        let mut buf = BytesMut::new();
-        loop {
-            tokio::select! {
-                f = rx.recv() => match f {
-                    Some(f) => if wr.write_all(&f).await.is_err() { return },
-                    None => return,
-                },
-                n = rd.read_buf(&mut buf) => {
-                    if !matches!(n, Ok(k) if k > 0) { return }
-                    // Bytes that are not our frames (not a raftkv peer port, or a
-                    // damaged stream): drop the connection; the clerk's next attempt
-                    // dials again instead of waiting on a stream that cannot recover.
-                    loop {
-                        match decode_frame(&mut buf, FRAME_BYTES_MAX_DEFAULT) {
-                            Ok(Some(p)) => match Wire::<S::Op, S::Output>::decode(&p) {
-                                Ok(Wire::Reply(r)) => { let _ = replies.send((id, r)); }
-                                _ => return,
-                            },
-                            Ok(None) => break,
-                            Err(_) => return,
-                        }
-                    }
-                }
-            }
-        }
-    });
-    tx
 }
 
 #[derive(Debug, Error)]
@@ -161,13 +78,8 @@ pub async fn status<S: StateMachine>(
         let mut stream = TcpStream::connect(addr)
             .await
             .map_err(|e| unreachable(e.to_string()))?;
-        let hello = Hello {
-            version: WIRE_VERSION,
-            from: None,
-            client_addr: None,
-        };
-        let mut out = frame_of::<S>(&Wire::Hello(hello));
-        out.extend(frame_of::<S>(&Wire::StatusRequest));
+        let mut out = frame_of(&Wire::<S::Op, S::Output>::Hello(client_hello(None)));
+        out.extend(frame_of(&Wire::<S::Op, S::Output>::StatusRequest));
         stream
             .write_all(&out)
             .await

@@ -13,11 +13,13 @@
 
 pub mod clerk_loop;
 pub mod client;
+pub mod dialer;
 pub mod frame;
 pub mod local_cluster;
 pub mod node;
 pub mod redis;
 pub mod resp;
+pub mod shard;
 pub mod storage;
 pub mod wire;
 pub mod workload;

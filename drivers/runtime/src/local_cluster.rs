@@ -2,7 +2,7 @@
 //! end-to-end tests: start, SIGKILL, SIGTERM and restart nodes, each with its own data
 //! directory and log file. Dropping the cluster kills every node it started.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -19,28 +19,68 @@ pub struct LocalCluster {
     bin: PathBuf,
     dir: PathBuf,
     pub peers: BTreeMap<NodeId, SocketAddr>,
+    /// Each node's Redis port (none for a service without a Redis front end).
     pub redis: BTreeMap<NodeId, SocketAddr>,
     children: BTreeMap<NodeId, Child>,
     /// Extra arguments for every `raftkv server`.
     pub server_args: Vec<String>,
 }
 
-/// A port free right now on loopback (the OS picks it; a race with another process
-/// taking it before the node binds is possible but rare, and fails loudly).
+/// Where [`free_port`] looks: below Linux's ephemeral range (32768 and up by
+/// default), so no node's outgoing connection can be holding the port by the time a
+/// node binds it, as a port picked by the OS (port 0) can be.
+const PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A loopback port free right now and never handed out before by this process (two
+/// nodes given one port would each see the other's peers). Another process taking it
+/// before the node binds is still possible, and fails loudly.
 pub fn free_port() -> std::io::Result<SocketAddr> {
-    TcpListener::bind("127.0.0.1:0")?.local_addr()
+    use std::hash::{BuildHasher, Hasher};
+    static GIVEN: std::sync::Mutex<BTreeSet<u16>> = std::sync::Mutex::new(BTreeSet::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    let span = u64::from(PORTS.end - PORTS.start);
+    for attempt in 0..256u64 {
+        h.write_u64(attempt);
+        let port = PORTS.start + u16::try_from(h.finish() % span).expect("below span");
+        if given.contains(&port) {
+            continue;
+        }
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
+            given.insert(port);
+            return l.local_addr();
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrNotAvailable,
+        format!("no free loopback port in {PORTS:?} after 256 tries"),
+    ))
 }
 
 impl LocalCluster {
-    /// Picks ports for `n` nodes with data under `dir`; starts nothing yet.
+    /// Picks ports for `n` nodes (ids 1 to n) with data under `dir`; starts nothing yet.
     pub fn new(bin: &Path, n: u64, dir: &Path) -> std::io::Result<Self> {
         assert!((1..=9).contains(&n), "1 to 9 nodes");
+        let ids: Vec<NodeId> = (1..=n).collect();
+        Self::with_ids(bin, &ids, dir, true)
+    }
+
+    /// Picks ports for nodes `ids`, with a Redis port each if `redis`; starts nothing.
+    pub fn with_ids(bin: &Path, ids: &[NodeId], dir: &Path, redis: bool) -> std::io::Result<Self> {
+        assert!((1..=9).contains(&ids.len()), "1 to 9 nodes");
         let mut peers = BTreeMap::new();
-        let mut redis = BTreeMap::new();
-        for id in 1..=n {
-            peers.insert(id, free_port()?);
-            redis.insert(id, free_port()?);
+        let mut redis_ports = BTreeMap::new();
+        for &id in ids {
+            assert!(
+                id > 0 && peers.insert(id, free_port()?).is_none(),
+                "node ids are positive and distinct"
+            );
+            if redis {
+                redis_ports.insert(id, free_port()?);
+            }
         }
+        let redis = redis_ports;
         Ok(LocalCluster {
             bin: bin.to_path_buf(),
             dir: dir.to_path_buf(),
@@ -83,7 +123,7 @@ impl LocalCluster {
         let child = Command::new(&self.bin)
             .arg("server")
             .args(["--id", &id.to_string(), "--peers", &self.peers_arg()])
-            .args(["--client", &self.redis[&id].to_string()])
+            .args(self.redis.get(&id).map(|a| format!("--client={a}")))
             .arg("--data-dir")
             .arg(self.data_dir(id))
             .args(&self.server_args)

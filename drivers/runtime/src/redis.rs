@@ -1,24 +1,32 @@
-//! The Redis (RESP2) front end of a key/value node. Every connection gets a
-//! [`NodeClerk`]: its commands go to the leader through the clerk (straight into this
-//! node's actor, or over the link to the leader), so `redis-cli` and `redis-benchmark`
-//! can use any node, and a write retried across a leader change applies at most once.
+//! The Redis (RESP2) front end of a key/value node. Every connection gets a clerk: on
+//! a replicated store's node a [`NodeClerk`], whose commands go to the leader (straight
+//! into this node's actor, or over the link to the leader); on a shard group's node a
+//! [`ShardClient`], whose commands go to the group that owns the key's shard. So
+//! `redis-cli` and `redis-benchmark` can use any node, and a write retried across a
+//! leader change or a shard move applies at most once.
 //!
 //! Commands on one connection run one at a time, in order, so pipelined commands are
 //! answered in order. A protocol error gets an error reply and closes the connection
 //! (the stream can no longer be trusted); a command error gets an error reply and the
 //! connection carries on.
 
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
+use kv_core::service::Server;
+use kv_core::shardkv::{ShardOp, ShardOutput};
 use kv_core::{KvState, Op, Outcome};
+use raft_core::NodeId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::clerk_loop::CallError;
 use crate::node::{NodeClerk, NodeError, NodeHandle};
 use crate::resp::{self, Command, Limits, Reply};
+use crate::shard::{GroupReplica, ShardClient};
 use crate::wire::NodeStatus;
 
 /// How long a command waits for the cluster before the client hears `TRYAGAIN`.
@@ -36,10 +44,63 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, NodeError> {
         .map_err(|source| NodeError::Listen { addr, source })
 }
 
-/// Serves Redis clients on `listener` until the node shuts down.
-pub async fn serve(listener: TcpListener, handle: NodeHandle<KvState>) -> Result<(), NodeError> {
+/// Serves Redis clients of a replicated store on `listener` until the node shuts down.
+pub async fn serve(
+    listener: TcpListener,
+    handle: NodeHandle<Server<KvState>>,
+) -> Result<(), NodeError> {
+    let shutdown = handle.shutdown.clone();
+    let backend = move || {
+        let handle = handle.clone();
+        async move {
+            KvBackend {
+                clerk: NodeClerk::new(handle).await,
+            }
+        }
+    };
+    serve_with(listener, shutdown, backend).await
+}
+
+/// Serves Redis clients of a sharded store on `listener` until the node shuts down:
+/// commands go to the owning group, wherever it is, found through the controller at
+/// `ctrl`.
+pub async fn serve_sharded(
+    listener: TcpListener,
+    handle: NodeHandle<GroupReplica>,
+    ctrl: BTreeMap<NodeId, SocketAddr>,
+) -> Result<(), NodeError> {
+    let shutdown = handle.shutdown.clone();
+    let backend = move || {
+        let (handle, ctrl) = (handle.clone(), ctrl.clone());
+        async move {
+            ShardBackend {
+                client: ShardClient::new(ctrl),
+                handle,
+            }
+        }
+    };
+    serve_with(listener, shutdown, backend).await
+}
+
+/// What a connection's commands run against.
+trait Backend: Send + 'static {
+    /// Carries out a command that needs the cluster.
+    fn execute(&mut self, command: Command) -> impl Future<Output = Reply> + Send;
+    /// This node's own view, for INFO.
+    fn status(&self) -> impl Future<Output = Option<NodeStatus>> + Send;
+}
+
+async fn serve_with<B, F, Fut>(
+    listener: TcpListener,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    backend: F,
+) -> Result<(), NodeError>
+where
+    B: Backend,
+    F: Fn() -> Fut,
+    Fut: Future<Output = B> + Send + 'static,
+{
     let open = std::sync::Arc::new(tokio::sync::Semaphore::new(CONNECTIONS_MAX));
-    let mut shutdown = handle.shutdown.clone();
     loop {
         let accepted = tokio::select! {
             _ = shutdown.changed() => return Ok(()),
@@ -54,10 +115,10 @@ pub async fn serve(listener: TcpListener, handle: NodeHandle<KvState>) -> Result
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let handle = handle.clone();
+        let backend = backend();
         tokio::spawn(async move {
             let mut conn = Connection {
-                clerk: NodeClerk::new(handle).await,
+                backend: backend.await,
                 limits: Limits::default(),
             };
             if let Err(why) = conn.run(stream).await {
@@ -68,12 +129,12 @@ pub async fn serve(listener: TcpListener, handle: NodeHandle<KvState>) -> Result
     }
 }
 
-struct Connection {
-    clerk: NodeClerk<KvState>,
+struct Connection<B> {
+    backend: B,
     limits: Limits,
 }
 
-impl Connection {
+impl<B: Backend> Connection<B> {
     async fn run(&mut self, mut stream: TcpStream) -> Result<(), String> {
         let mut buf = BytesMut::with_capacity(16 << 10);
         let mut out = Vec::new();
@@ -133,6 +194,29 @@ impl Connection {
     }
 
     async fn execute(&mut self, command: Command) -> Reply {
+        match command {
+            Command::Ping { message: None } => Reply::Simple("PONG".into()),
+            Command::Ping { message: Some(m) } | Command::Echo { message: m } => {
+                Reply::Bulk(Some(m))
+            }
+            Command::Select { .. } | Command::Quit => Reply::Simple("OK".into()),
+            Command::Command { sub } => resp::command_docs_reply(sub.as_deref()),
+            Command::ConfigGet { param } => resp::config_get_reply(&param),
+            Command::Info { .. } => match self.backend.status().await {
+                Some(s) => Reply::Bulk(Some(info(&s).into_bytes())),
+                None => Reply::Error("ERR node is shutting down".into()),
+            },
+            cluster => self.backend.execute(cluster).await,
+        }
+    }
+}
+
+struct KvBackend {
+    clerk: NodeClerk<Server<KvState>>,
+}
+
+impl Backend for KvBackend {
+    async fn execute(&mut self, command: Command) -> Reply {
         let op = match command {
             Command::Get { key } => Op::Get { key },
             Command::Set { key, value } => Op::Put { key, value },
@@ -143,35 +227,64 @@ impl Connection {
             Command::MGet { keys } => Op::GetMany { keys },
             Command::MSet { pairs } => Op::PutMany { pairs },
             Command::DbSize => Op::Len,
-            local => return self.local(local).await,
+            local => unreachable!("{local:?} is answered by the connection"),
         };
         match self.clerk.call(op, COMMAND_DEADLINE).await {
             Ok(outcome) => reply_of(outcome),
-            // Not TRYAGAIN: Redis Cluster clients resend on it, as it means "not
-            // executed", and an abandoned INCR or APPEND may still apply.
-            Err(CallError::Deadline(d)) => Reply::Error(format!(
-                "TIMEOUT no answer from a leader within {d:?}; the command may or may not have taken effect"
-            )),
-            Err(CallError::Service(e)) => Reply::Error(format!("ERR {e}")),
+            Err(e) => error_reply(e),
         }
     }
 
-    /// Connection-level commands, answered without the cluster.
-    async fn local(&mut self, command: Command) -> Reply {
-        match command {
-            Command::Ping { message: None } => Reply::Simple("PONG".into()),
-            Command::Ping { message: Some(m) } | Command::Echo { message: m } => {
-                Reply::Bulk(Some(m))
+    async fn status(&self) -> Option<NodeStatus> {
+        self.clerk.status().await
+    }
+}
+
+/// A sharded store keeps strings and knows Get, Put and Append, one key at a time:
+/// GET and SET. Everything else is refused with a reason, never half done.
+struct ShardBackend {
+    client: ShardClient,
+    handle: NodeHandle<GroupReplica>,
+}
+
+impl Backend for ShardBackend {
+    async fn execute(&mut self, command: Command) -> Reply {
+        let op = match command {
+            Command::Get { key } => ShardOp::Get { key },
+            Command::Set { key, value } => ShardOp::Put { key, value },
+            other => {
+                let name = format!("{other:?}");
+                let name = name.split([' ', '{']).next().unwrap_or("this command");
+                return Reply::Error(format!(
+                    "ERR {} is not supported by a sharded store (GET and SET are)",
+                    name.to_uppercase()
+                ));
             }
-            Command::Select { .. } | Command::Quit => Reply::Simple("OK".into()),
-            Command::Command { sub } => resp::command_docs_reply(sub.as_deref()),
-            Command::ConfigGet { param } => resp::config_get_reply(&param),
-            Command::Info { .. } => match self.clerk.status().await {
-                Some(s) => Reply::Bulk(Some(info(&s).into_bytes())),
-                None => Reply::Error("ERR node is shutting down".into()),
-            },
-            other => unreachable!("{other:?} goes through the cluster"),
+        };
+        match self.client.call(op, COMMAND_DEADLINE).await {
+            Ok(ShardOutput::Value(v)) => Reply::Bulk(v.map(String::into_bytes)),
+            Ok(ShardOutput::Done) => Reply::Simple("OK".into()),
+            Ok(other) => Reply::Error(format!("ERR unexpected answer {other:?}")),
+            Err(e) => error_reply(e),
         }
+    }
+
+    async fn status(&self) -> Option<NodeStatus> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let event = crate::node::Event::Status(tx);
+        self.handle.inbox.send(event).await.ok()?;
+        rx.await.ok()
+    }
+}
+
+fn error_reply(e: CallError) -> Reply {
+    match e {
+        // Not TRYAGAIN: Redis Cluster clients resend on it, as it means "not
+        // executed", and an abandoned INCR or APPEND may still apply.
+        CallError::Deadline(d) => Reply::Error(format!(
+            "TIMEOUT no answer from a leader within {d:?}; the command may or may not have taken effect"
+        )),
+        CallError::Service(e) => Reply::Error(format!("ERR {e}")),
     }
 }
 

@@ -15,7 +15,8 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use thiserror::Error;
 
 /// Bumped whenever a frame's meaning changes; a node refuses a different version.
-pub const WIRE_VERSION: u32 = 1;
+/// 2: the hello names the service.
+pub const WIRE_VERSION: u32 = 2;
 
 /// The first frame on every connection.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +26,28 @@ pub struct Hello {
     pub from: Option<NodeId>,
     /// The dialing node's Redis address, so others can name the leader's (INFO).
     pub client_addr: Option<String>,
+    /// The service whose frames follow ([`WireService::NAME`]); a node of another
+    /// service refuses the connection. postcard frames carry no types, so without
+    /// this a key/value `Put` sent to a controller's port by mistake could decode as a
+    /// controller operation and be carried out. `None`: status requests only.
+    pub service: Option<String>,
+}
+
+/// Names the service an operation type belongs to, for the hello.
+pub trait WireService {
+    const NAME: &'static str;
+}
+
+impl WireService for kv_core::Op {
+    const NAME: &'static str = "kv";
+}
+
+impl WireService for kv_core::CtrlOp {
+    const NAME: &'static str = "shardctrl";
+}
+
+impl WireService for kv_core::shardkv::ShardOp {
+    const NAME: &'static str = "shardkv";
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,7 +13,9 @@
 //! until answered, and every answer is checked against the current state before it is
 //! proposed, so lost, duplicated or late answers do no harm. Followers start nothing
 //! (a query begun while leading may still be retried).
-//! Server names in configurations are the decimal Raft node ids of the servers.
+//! Server names in configurations are the servers' Raft node ids in decimal, each
+//! optionally followed by `@` and where it listens (`"4@127.0.0.1:7004"`): the simulator
+//! needs only the id, a deployment finds the server by its address.
 
 use raft_core::{Message, NodeId, Observer, Role, Write, WriteId};
 use serde::{Deserialize, Serialize};
@@ -93,9 +95,20 @@ pub struct ShardGroup {
     next: Option<Config>,
 }
 
-/// The Raft node ids named by a configuration's server names.
+/// The Raft node ids named by a configuration's server names (names that do not parse
+/// name no server: a group that cannot be reached, not a fault of this one).
 pub fn server_ids(names: &[String]) -> Vec<NodeId> {
-    names.iter().filter_map(|n| n.parse().ok()).collect()
+    names.iter().filter_map(|n| server_id(n)).collect()
+}
+
+/// The node id of a server name, `ID` or `ID@ADDRESS`.
+pub fn server_id(name: &str) -> Option<NodeId> {
+    name.split_once('@').map_or(name, |(id, _)| id).parse().ok()
+}
+
+/// The address part of a server name `ID@ADDRESS`, if it has one.
+pub fn server_addr(name: &str) -> Option<&str> {
+    name.split_once('@').map(|(_, addr)| addr)
 }
 
 impl ShardGroup {

@@ -222,10 +222,15 @@ pub fn wire_frame(w: &KvWire) -> Vec<u8> {
 }
 
 pub fn hello(version: u32, from: Option<NodeId>) -> Vec<u8> {
+    hello_for(version, from, Some("kv"))
+}
+
+pub fn hello_for(version: u32, from: Option<NodeId>, service: Option<&str>) -> Vec<u8> {
     wire_frame(&Wire::Hello(Hello {
         version,
         from,
         client_addr: None,
+        service: service.map(str::to_string),
     }))
 }
 

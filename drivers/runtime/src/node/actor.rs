@@ -1,17 +1,18 @@
-//! The actor: the one task that owns the service's state machine. It takes events from
-//! its inbox (peer messages, client requests, storage completions, status queries) and
-//! ticks from a monotonic clock, steps the server, and hands the result out: messages
-//! to the peer links, writes to the storage thread, replies to whoever asked.
+//! The actor: the one task that owns the service's replica. It takes events from its
+//! inbox (peer messages, client requests, answers to its own calls, storage completions,
+//! status queries) and ticks from a monotonic clock, steps the replica, and hands the
+//! result out: messages to the peer links, writes to the storage thread, replies to
+//! whoever asked, calls to the replica's own transports.
 
 use std::collections::HashMap;
 use std::sync::mpsc as std_mpsc;
 
-use kv_core::service::{ClientId, Reply, Request, Server, ServerInput, ServerReady};
-use kv_core::service::{ServiceError, StateMachine};
-use raft_core::{Message, NodeId, RestoredState, Write, WriteId};
+use kv_core::service::{ClientId, Reply, Request, ServiceError};
+use raft_core::{Message, NodeId, Write, WriteId};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{interval, MissedTickBehavior};
 
+use super::replica::{CallSink, Replica, ReplicaInput, ReplicaReady};
 use super::{Links, NodeError, NodeOptions};
 use crate::storage::{Storage, StorageError};
 use crate::wire::{role_name, NodeStatus};
@@ -19,27 +20,29 @@ use crate::wire::{role_name, NodeStatus};
 /// Where a reply goes: the connection or clerk that sent the request, told which node
 /// answered (a clerk needs to know).
 pub(crate) type ReplyTx<T> = mpsc::UnboundedSender<(NodeId, Reply<T>)>;
-pub(crate) type Inbox<S> = mpsc::Sender<Event<S>>;
+pub(crate) type Inbox<R> = mpsc::Sender<Event<R>>;
 
 /// Events queued for the actor before senders wait: readers slow down, nothing is lost.
 const INBOX_EVENTS_MAX: usize = 16 * 1024;
 /// Clients with a request in flight here; beyond it requests are answered `Busy`.
 const ROUTES_MAX: usize = 64 * 1024;
 
-pub enum Event<S: StateMachine> {
+pub enum Event<R: Replica> {
     Raft(Message),
     Request {
-        request: Request<S::Op>,
-        reply_to: ReplyTx<S::Output>,
+        request: Request<R::Op>,
+        reply_to: ReplyTx<R::Output>,
     },
+    /// Another service's answer to one of the replica's own calls.
+    Answer(R::Answer),
     /// A reply for one of this node's clerks came back over a link to `from`.
     RemoteReply {
         from: NodeId,
-        reply: Reply<S::Output>,
+        reply: Reply<R::Output>,
     },
     RegisterClerk {
         client: ClientId,
-        replies: ReplyTx<S::Output>,
+        replies: ReplyTx<R::Output>,
     },
     UnregisterClerk(ClientId),
     Persisted {
@@ -57,11 +60,12 @@ pub enum Event<S: StateMachine> {
     BadFrame,
 }
 
-impl<S: StateMachine> Event<S> {
+impl<R: Replica> Event<R> {
     fn kind(&self) -> &'static str {
         match self {
             Event::Raft(_) => "raft",
             Event::Request { .. } => "request",
+            Event::Answer(_) => "answer",
             Event::RemoteReply { .. } => "remote reply",
             Event::RegisterClerk { .. } => "register clerk",
             Event::UnregisterClerk(_) => "unregister clerk",
@@ -74,38 +78,44 @@ impl<S: StateMachine> Event<S> {
     }
 }
 
-pub(crate) struct Actor<S: StateMachine> {
+pub(crate) struct Actor<R: Replica> {
     id: NodeId,
-    server: Server<S>,
-    inbox: Inbox<S>,
+    replica: R,
+    inbox: Inbox<R>,
+    calls: CallSink<R::Call>,
     tick: std::time::Duration,
     /// Who waits for the reply to each client's request in flight here.
     /// Keyed by client, with the sequence number of its latest request.
-    routes: HashMap<ClientId, (u64, ReplyTx<S::Output>)>,
+    routes: HashMap<ClientId, (u64, ReplyTx<R::Output>)>,
     /// This node's own clerks, for replies arriving from other nodes.
-    clerks: HashMap<ClientId, ReplyTx<S::Output>>,
+    clerks: HashMap<ClientId, ReplyTx<R::Output>>,
     client_addrs: HashMap<NodeId, String>,
     log_bytes: u64,
     snapshot_bytes: u64,
     peer_frames_bad: u64,
 }
 
-impl<S: StateMachine> Actor<S> {
+impl<R: Replica> Actor<R> {
+    /// Must run inside the node's event loop: the replica starts its calls' transports.
     pub(crate) fn new(
         opts: &NodeOptions,
-        restored: RestoredState,
+        replica: R,
         storage: &Storage,
-    ) -> Result<(Self, mpsc::Receiver<Event<S>>), NodeError> {
-        let server = Server::new(opts.server.clone(), restored)?;
+    ) -> (Self, mpsc::Receiver<Event<R>>) {
         let (inbox, rx) = mpsc::channel(INBOX_EVENTS_MAX);
+        let answers = inbox.clone();
+        let calls = replica.start_calls(std::sync::Arc::new(move |a| {
+            answers.try_send(Event::Answer(a)).is_ok()
+        }));
         let mut client_addrs = HashMap::new();
         if let Some(a) = opts.client_addr {
             client_addrs.insert(opts.id, a.to_string());
         }
         let actor = Actor {
             id: opts.id,
-            server,
+            replica,
             inbox,
+            calls,
             tick: opts.tick,
             routes: HashMap::new(),
             clerks: HashMap::new(),
@@ -114,16 +124,16 @@ impl<S: StateMachine> Actor<S> {
             snapshot_bytes: storage.snapshot_bytes(),
             peer_frames_bad: 0,
         };
-        Ok((actor, rx))
+        (actor, rx)
     }
 
-    pub(crate) fn inbox(&self) -> Inbox<S> {
+    pub(crate) fn inbox(&self) -> Inbox<R> {
         self.inbox.clone()
     }
 
     pub(crate) async fn run(
         mut self,
-        mut events: mpsc::Receiver<Event<S>>,
+        mut events: mpsc::Receiver<Event<R>>,
         links: Links,
         writes: std_mpsc::Sender<Vec<Write>>,
         mut shutdown: watch::Receiver<bool>,
@@ -137,25 +147,26 @@ impl<S: StateMachine> Actor<S> {
             let ready = tokio::select! {
                 biased;
                 _ = shutdown.changed() => return Ok(()),
-                _ = ticker.tick() => self.server.step(ServerInput::Tick),
+                _ = ticker.tick() => self.replica.step(ReplicaInput::Tick),
                 event = events.recv() => match event {
                     Some(e) => self.handle(e)?,
                     None => return Ok(()),
                 },
             };
             self.dispatch(ready, &links, &writes);
-            if let Some(e) = self.server.failure() {
-                return Err(NodeError::Halted(e.to_string()));
+            if let Some(e) = self.replica.failure() {
+                return Err(NodeError::Halted(e));
             }
         }
     }
 
-    fn handle(&mut self, event: Event<S>) -> Result<ServerReady<S::Output>, NodeError> {
-        let mut ready = ServerReady::default();
+    fn handle(&mut self, event: Event<R>) -> Result<Ready<R>, NodeError> {
+        let mut ready = Ready::<R>::default();
         tracing::trace!(event = event.kind(), "event");
         match event {
-            Event::Raft(m) => ready = self.server.step(ServerInput::Message(m)),
+            Event::Raft(m) => ready = self.replica.step(ReplicaInput::Message(m)),
             Event::Request { request, reply_to } => ready = self.request(request, reply_to),
+            Event::Answer(a) => ready = self.replica.step(ReplicaInput::Answer(a)),
             Event::RemoteReply { from, reply } => self.deliver_remote(from, reply),
             Event::RegisterClerk { client, replies } => {
                 self.clerks.insert(client, replies);
@@ -170,8 +181,7 @@ impl<S: StateMachine> Actor<S> {
             } => {
                 (self.log_bytes, self.snapshot_bytes) = (log_bytes, snapshot_bytes);
                 for id in ids {
-                    let more = self.server.step(ServerInput::Persisted(id));
-                    merge(&mut ready, more);
+                    ready.merge(self.replica.step(ReplicaInput::Persisted(id)));
                 }
             }
             Event::StorageFailed(e) => return Err(e.into()),
@@ -188,25 +198,21 @@ impl<S: StateMachine> Actor<S> {
         Ok(ready)
     }
 
-    fn request(
-        &mut self,
-        request: Request<S::Op>,
-        reply_to: ReplyTx<S::Output>,
-    ) -> ServerReady<S::Output> {
+    fn request(&mut self, request: Request<R::Op>, reply_to: ReplyTx<R::Output>) -> Ready<R> {
         if self.routes.len() >= ROUTES_MAX && !self.routes.contains_key(&request.client) {
             let busy = ServiceError::Busy {
                 reason: format!("{ROUTES_MAX} clients already waiting on this node"),
             };
             let _ = reply_to.send((self.id, Reply::err(request.client, request.seq, busy)));
-            return ServerReady::default();
+            return Ready::<R>::default();
         }
         // A newer request from the same client replaces the route: its clerk has given
         // up on the older one.
         self.routes.insert(request.client, (request.seq, reply_to));
-        self.server.step(ServerInput::Request(request))
+        self.replica.step(ReplicaInput::Request(request))
     }
 
-    fn deliver_remote(&mut self, from: NodeId, reply: Reply<S::Output>) {
+    fn deliver_remote(&mut self, from: NodeId, reply: Reply<R::Output>) {
         if let Some(tx) = self.clerks.get(&reply.client) {
             if tx.send((from, reply)).is_err() {
                 self.clerks.retain(|_, tx| !tx.is_closed());
@@ -215,17 +221,12 @@ impl<S: StateMachine> Actor<S> {
     }
 
     /// Carries out a step's result: messages to links, writes to the storage thread,
-    /// replies to their routes. Nothing here blocks.
-    fn dispatch(
-        &mut self,
-        ready: ServerReady<S::Output>,
-        links: &Links,
-        writes: &std_mpsc::Sender<Vec<Write>>,
-    ) {
+    /// replies to their routes, calls to the replica's transports. Nothing here blocks.
+    fn dispatch(&mut self, ready: Ready<R>, links: &Links, writes: &std_mpsc::Sender<Vec<Write>>) {
         for m in ready.messages {
             tracing::trace!(to = m.to, "send {:?}", std::mem::discriminant(&m.body));
             assert_eq!(m.from, self.id, "a node sends only as itself");
-            links.send_raft::<S>(m);
+            links.send_raft::<R>(m);
         }
         if !ready.writes.is_empty() {
             // The storage thread lives as long as the actor; if it died it reported why.
@@ -244,10 +245,13 @@ impl<S: StateMachine> Actor<S> {
                 self.routes.remove(&client);
             }
         }
+        for call in ready.calls {
+            (self.calls)(call);
+        }
     }
 
     fn status(&self) -> NodeStatus {
-        let node = self.server.node();
+        let node = self.replica.node();
         let leader = node.leader();
         NodeStatus {
             id: self.id,
@@ -256,7 +260,7 @@ impl<S: StateMachine> Actor<S> {
             leader,
             leader_client_addr: leader.and_then(|l| self.client_addrs.get(&l).cloned()),
             commit: node.log().committed(),
-            applied: self.server.applied(),
+            applied: self.replica.applied(),
             last_index: node.log().last_index(),
             log_bytes: self.log_bytes,
             snapshot_bytes: self.snapshot_bytes,
@@ -265,8 +269,4 @@ impl<S: StateMachine> Actor<S> {
     }
 }
 
-fn merge<T>(into: &mut ServerReady<T>, more: ServerReady<T>) {
-    into.messages.extend(more.messages);
-    into.writes.extend(more.writes);
-    into.replies.extend(more.replies);
-}
+type Ready<R> = ReplicaReady<<R as Replica>::Output, <R as Replica>::Call>;

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use kv_core::service::{Clerk, StateMachine};
+use super::replica::Replica;
+use kv_core::service::Clerk;
 use tokio::sync::{mpsc, oneshot};
 
 use super::actor::{Event, ReplyTx};
@@ -13,15 +14,15 @@ use super::NodeHandle;
 use crate::clerk_loop::{self, CallError};
 use crate::wire::NodeStatus;
 
-pub struct NodeClerk<S: StateMachine> {
-    handle: NodeHandle<S>,
-    clerk: Clerk<S::Op, S::Output>,
-    tx: ReplyTx<S::Output>,
-    rx: mpsc::UnboundedReceiver<(raft_core::NodeId, kv_core::service::Reply<S::Output>)>,
+pub struct NodeClerk<R: Replica> {
+    handle: NodeHandle<R>,
+    clerk: Clerk<R::Op, R::Output>,
+    tx: ReplyTx<R::Output>,
+    rx: mpsc::UnboundedReceiver<(raft_core::NodeId, kv_core::service::Reply<R::Output>)>,
 }
 
-impl<S: StateMachine> NodeClerk<S> {
-    pub async fn new(handle: NodeHandle<S>) -> Self {
+impl<R: Replica> NodeClerk<R> {
+    pub async fn new(handle: NodeHandle<R>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let clerk = clerk_loop::new_clerk(handle.servers.clone());
         let me = NodeClerk {
@@ -44,7 +45,7 @@ impl<S: StateMachine> NodeClerk<S> {
             .await;
     }
 
-    pub async fn call(&mut self, op: S::Op, deadline: Duration) -> Result<S::Output, CallError> {
+    pub async fn call(&mut self, op: R::Op, deadline: Duration) -> Result<R::Output, CallError> {
         let NodeClerk {
             handle,
             clerk,
@@ -57,7 +58,7 @@ impl<S: StateMachine> NodeClerk<S> {
                 // A full inbox drops the request like a lost packet: the clerk resends.
                 let _ = handle.inbox.try_send(Event::Request { request, reply_to });
             } else {
-                handle.links.send_request::<S>(to, request);
+                handle.links.send_request::<R>(to, request);
             }
         };
         let result = clerk_loop::call(clerk, op, rx, send, deadline).await;
@@ -78,7 +79,7 @@ impl<S: StateMachine> NodeClerk<S> {
     }
 }
 
-impl<S: StateMachine> Drop for NodeClerk<S> {
+impl<R: Replica> Drop for NodeClerk<R> {
     fn drop(&mut self) {
         let _ = self
             .handle

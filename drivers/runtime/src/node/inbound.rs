@@ -9,8 +9,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::replica::Replica;
 use bytes::BytesMut;
-use kv_core::service::StateMachine;
 use raft_core::NodeId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedReadHalf;
@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::actor::{Event, Inbox};
 use super::{NodeError, NodeOptions};
 use crate::frame::{decode_frame, encode_frame};
-use crate::wire::{Hello, Wire, WIRE_VERSION};
+use crate::wire::{Hello, Wire, WireService, WIRE_VERSION};
 
 /// A connection that has not said hello by then is dropped.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -38,14 +38,14 @@ pub(crate) async fn bind(addr: SocketAddr) -> Result<TcpListener, NodeError> {
         .map_err(|source| NodeError::Listen { addr, source })
 }
 
-pub(crate) async fn serve<S: StateMachine + Send + 'static>(
+pub(crate) async fn serve<R: Replica + Send + 'static>(
     listener: TcpListener,
     opts: NodeOptions,
-    inbox: Inbox<S>,
+    inbox: Inbox<R>,
     mut shutdown: watch::Receiver<bool>,
 ) where
-    S::Op: Send,
-    S::Output: Send,
+    R::Op: Send,
+    R::Output: Send,
 {
     let open = std::sync::Arc::new(tokio::sync::Semaphore::new(CONNECTIONS_MAX));
     loop {
@@ -62,7 +62,7 @@ pub(crate) async fn serve<S: StateMachine + Send + 'static>(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let conn = Conn::<S> {
+        let conn = Conn::<R> {
             me: opts.id,
             known: opts.peers.keys().copied().collect(),
             frame_bytes_max: opts.frame_bytes_max,
@@ -77,16 +77,16 @@ pub(crate) async fn serve<S: StateMachine + Send + 'static>(
     }
 }
 
-struct Conn<S: StateMachine> {
+struct Conn<R: Replica> {
     me: NodeId,
     known: Vec<NodeId>,
     frame_bytes_max: usize,
-    inbox: Inbox<S>,
+    inbox: Inbox<R>,
 }
 
-type W<S> = Wire<<S as StateMachine>::Op, <S as StateMachine>::Output>;
+type W<R> = Wire<<R as Replica>::Op, <R as Replica>::Output>;
 
-impl<S: StateMachine> Conn<S> {
+impl<R: Replica> Conn<R> {
     async fn run(self, stream: TcpStream) -> Result<(), String> {
         let (mut rd, mut wr) = stream.into_split();
         let mut buf = BytesMut::with_capacity(64 << 10);
@@ -97,7 +97,7 @@ impl<S: StateMachine> Conn<S> {
             Ok(Err(e)) => return self.bad(e).await,
             Ok(Ok(hello)) => hello,
         };
-        let peer = self.check_hello(hello).await?;
+        let (peer, service) = self.check_hello(hello).await?;
         let idle = if peer.is_some() {
             PEER_IDLE_TIMEOUT
         } else {
@@ -117,7 +117,7 @@ impl<S: StateMachine> Conn<S> {
                     Ok(Wire::Raft(m)) if Some(m.from) == peer && m.to == self.me => {
                         self.to_actor(Event::Raft(m)).await?
                     }
-                    Ok(Wire::Request(request)) => {
+                    Ok(Wire::Request(request)) if service => {
                         let reply_to = reply_tx.clone();
                         self.to_actor(Event::Request { request, reply_to }).await?
                     }
@@ -125,7 +125,7 @@ impl<S: StateMachine> Conn<S> {
                         let (tx, rx) = oneshot::channel();
                         self.to_actor(Event::Status(tx)).await?;
                         let status = rx.await.map_err(|_| "actor gone")?;
-                        encode_frame(&W::<S>::Status(status).encode(), &mut out);
+                        encode_frame(&W::<R>::Status(status).encode(), &mut out);
                     }
                     Ok(other) => return self.bad(format!("unexpected frame {}", kind(&other))).await,
                     Err(e) if e == CLOSED => return Ok(()),
@@ -141,40 +141,50 @@ impl<S: StateMachine> Conn<S> {
         }
     }
 
-    /// Checks the first frame; returns the dialing node (`None` for a clerk).
-    async fn check_hello(&self, w: W<S>) -> Result<Option<NodeId>, String> {
+    /// Checks the first frame; returns the dialing node (`None` for a clerk) and
+    /// whether it named this node's service (else it may only ask for status).
+    async fn check_hello(&self, w: W<R>) -> Result<(Option<NodeId>, bool), String> {
         let Wire::Hello(Hello {
             version,
             from,
             client_addr,
+            service,
         }) = w
         else {
-            return self
-                .bad(format!("expected hello, got {}", kind(&w)))
-                .await
-                .map(|_| None);
+            let why = format!("expected hello, got {}", kind(&w));
+            return self.bad(why).await.map(|_| (None, false));
         };
         if version != WIRE_VERSION {
             return Err(format!(
                 "wire version {version}; this node speaks {WIRE_VERSION}"
             ));
         }
+        let ours = R::Op::NAME;
+        match service.as_deref() {
+            Some(s) if s != ours => {
+                let why = format!("hello for service {s:?}; this node serves {ours:?}");
+                return self.bad(why).await.map(|_| (None, false));
+            }
+            None if from.is_some() => {
+                let why = "a node's hello must name its service".to_string();
+                return self.bad(why).await.map(|_| (None, false));
+            }
+            _ => {}
+        }
         if let Some(id) = from {
             if !self.known.contains(&id) || id == self.me {
-                return self
-                    .bad(format!("hello from unknown node {id}"))
-                    .await
-                    .map(|_| None);
+                let why = format!("hello from unknown node {id}");
+                return self.bad(why).await.map(|_| (None, false));
             }
             self.to_actor(Event::PeerHello { id, client_addr }).await?;
         }
-        Ok(from)
+        Ok((from, service.is_some()))
     }
 
-    async fn next(&self, rd: &mut OwnedReadHalf, buf: &mut BytesMut) -> Result<W<S>, String> {
+    async fn next(&self, rd: &mut OwnedReadHalf, buf: &mut BytesMut) -> Result<W<R>, String> {
         loop {
             if let Some(p) = decode_frame(buf, self.frame_bytes_max).map_err(|e| e.to_string())? {
-                return W::<S>::decode(&p).map_err(|e| e.to_string());
+                return W::<R>::decode(&p).map_err(|e| e.to_string());
             }
             match rd.read_buf(buf).await {
                 Ok(0) if buf.is_empty() => return Err(CLOSED.into()),
@@ -188,8 +198,8 @@ impl<S: StateMachine> Conn<S> {
     /// A reply too large for one frame would make the receiver drop the connection
     /// (and every message queued on it), again at each retry: the client is told why
     /// instead. The store's own limits keep replies well below, so this is a last guard.
-    fn encode_reply(&self, reply: kv_core::service::Reply<S::Output>, out: &mut Vec<u8>) {
-        let payload = W::<S>::Reply(reply.clone()).encode();
+    fn encode_reply(&self, reply: kv_core::service::Reply<R::Output>, out: &mut Vec<u8>) {
+        let payload = W::<R>::Reply(reply.clone()).encode();
         if payload.len() <= self.frame_bytes_max {
             return encode_frame(&payload, out);
         }
@@ -203,10 +213,10 @@ impl<S: StateMachine> Conn<S> {
             reply.seq,
             kv_core::ServiceError::Rejected { reason },
         );
-        encode_frame(&W::<S>::Reply(refused).encode(), out);
+        encode_frame(&W::<R>::Reply(refused).encode(), out);
     }
 
-    async fn to_actor(&self, e: Event<S>) -> Result<(), String> {
+    async fn to_actor(&self, e: Event<R>) -> Result<(), String> {
         self.inbox
             .send(e)
             .await

@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::replica::Replica;
 use bytes::BytesMut;
-use kv_core::service::{Request, StateMachine};
+use kv_core::service::Request;
 use raft_core::{Message, MessageBody, NodeId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -23,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 use super::actor::{Event, Inbox};
 use super::NodeOptions;
 use crate::frame::{decode_frame, encode_frame};
-use crate::wire::{Hello, Wire, WIRE_VERSION};
+use crate::wire::{Hello, Wire, WireService, WIRE_VERSION};
 
 const BACKOFF_MIN: Duration = Duration::from_millis(20);
 const BACKOFF_MAX: Duration = Duration::from_millis(1000);
@@ -45,15 +46,15 @@ pub(crate) struct Links {
 }
 
 impl Links {
-    pub(crate) fn send_raft<S: StateMachine>(&self, m: Message) {
+    pub(crate) fn send_raft<R: Replica>(&self, m: Message) {
         let bulk = matches!(m.body, MessageBody::InstallSnapshot { .. });
         let to = m.to;
-        self.send(to, bulk, &Wire::<S::Op, S::Output>::Raft(m));
+        self.send(to, bulk, &Wire::<R::Op, R::Output>::Raft(m));
     }
 
     /// Sends a clerk's request to node `to`; false if it was dropped.
-    pub(crate) fn send_request<S: StateMachine>(&self, to: NodeId, r: Request<S::Op>) -> bool {
-        self.send(to, false, &Wire::<S::Op, S::Output>::Request(r))
+    pub(crate) fn send_request<R: Replica>(&self, to: NodeId, r: Request<R::Op>) -> bool {
+        self.send(to, false, &Wire::<R::Op, R::Output>::Request(r))
     }
 
     fn send<O: serde::Serialize, T: serde::Serialize>(
@@ -76,27 +77,28 @@ impl Links {
     }
 }
 
-pub(crate) fn spawn<S: StateMachine + Send + 'static>(
+pub(crate) fn spawn<R: Replica + Send + 'static>(
     opts: &NodeOptions,
-    inbox: Inbox<S>,
+    inbox: Inbox<R>,
     shutdown: watch::Receiver<bool>,
 ) -> Links
 where
-    S::Op: Send,
-    S::Output: Send,
+    R::Op: Send,
+    R::Output: Send,
 {
     let mut lanes = BTreeMap::new();
     for (&peer, &addr) in opts.peers.iter().filter(|(&p, _)| p != opts.id) {
         let (urgent, urgent_rx) = mpsc::channel(opts.link_frames_max);
         let (bulk, bulk_rx) = mpsc::channel(opts.link_frames_max.min(64));
         lanes.insert(peer, Lanes { urgent, bulk });
-        let link = Link::<S> {
+        let link = Link::<R> {
             peer,
             addr,
             hello: Hello {
                 version: WIRE_VERSION,
                 from: Some(opts.id),
                 client_addr: opts.client_addr.map(|a| a.to_string()),
+                service: Some(R::Op::NAME.to_string()),
             },
             frame_bytes_max: opts.frame_bytes_max,
             inbox: inbox.clone(),
@@ -109,15 +111,15 @@ where
     }
 }
 
-struct Link<S: StateMachine> {
+struct Link<R: Replica> {
     peer: NodeId,
     addr: SocketAddr,
     hello: Hello,
     frame_bytes_max: usize,
-    inbox: Inbox<S>,
+    inbox: Inbox<R>,
 }
 
-impl<S: StateMachine> Link<S> {
+impl<R: Replica> Link<R> {
     async fn run(
         self,
         mut urgent: mpsc::Receiver<Vec<u8>>,
@@ -174,7 +176,7 @@ impl<S: StateMachine> Link<S> {
         };
         let writer = async {
             let mut out = Vec::new();
-            let hello = Wire::<S::Op, S::Output>::Hello(self.hello.clone());
+            let hello = Wire::<R::Op, R::Output>::Hello(self.hello.clone());
             encode_frame(&hello.encode(), &mut out);
             loop {
                 if let Err(e) = wr.write_all(&out).await {
@@ -204,7 +206,7 @@ impl<S: StateMachine> Link<S> {
         while let Some(payload) =
             decode_frame(buf, self.frame_bytes_max).map_err(|e| e.to_string())?
         {
-            match Wire::<S::Op, S::Output>::decode(&payload) {
+            match Wire::<R::Op, R::Output>::decode(&payload) {
                 Ok(Wire::Reply(reply)) => {
                     let event = Event::RemoteReply {
                         from: self.peer,
@@ -236,6 +238,7 @@ fn gather(first: Vec<u8>, urgent: &mut mpsc::Receiver<Vec<u8>>, out: &mut Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kv_core::service::Server;
     use kv_core::KvState;
     use raft_core::SnapshotMeta;
     use tokio::net::TcpListener;
@@ -298,13 +301,13 @@ mod tests {
         let opts = NodeOptions::new(1, peers, "/nonexistent".into());
         let (inbox, _rx) = mpsc::channel(16);
         let (_stop, shutdown) = watch::channel(false);
-        let links = spawn::<KvState>(&opts, inbox, shutdown);
+        let links = spawn::<Server<KvState>>(&opts, inbox, shutdown);
         let (mut stream, _) = listener.accept().await.unwrap();
         for i in 0..64 {
-            links.send_raft::<KvState>(chunk(i)); // 16 MiB queued in the bulk lane
+            links.send_raft::<Server<KvState>>(chunk(i)); // 16 MiB queued in the bulk lane
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        links.send_raft::<KvState>(message(MessageBody::Heartbeat {
+        links.send_raft::<Server<KvState>>(message(MessageBody::Heartbeat {
             commit: 0,
             round: 1,
         }));

@@ -1,5 +1,6 @@
 //! One node of a replicated service as a process: a single-threaded event loop (a tokio
-//! current-thread runtime) whose actor owns the service's `kv_core::service::Server`,
+//! current-thread runtime) whose actor owns the service's replica (a
+//! `kv_core::service::Server`, or a shard group built around one: [`Replica`]),
 //! with sockets as tasks on the same thread and the disk on a storage thread beside it.
 //!
 //! ```text
@@ -17,18 +18,20 @@ mod clerk;
 mod inbound;
 mod links;
 mod options;
+mod replica;
 mod storage_thread;
 
 pub use actor::Event;
 pub use clerk::NodeClerk;
 pub use options::{parse_peers, NodeOptions, PeersError};
+pub use replica::{AnswerSink, CallSink, Replica, ReplicaInput, ReplicaReady};
 
 pub(crate) use actor::{Actor, Inbox};
 pub(crate) use links::Links;
 
 use std::net::SocketAddr;
 
-use kv_core::service::{ServerError, StateMachine};
+use kv_core::service::{Server, ServerError, StateMachine};
 use thiserror::Error;
 use tokio::sync::watch;
 
@@ -48,23 +51,41 @@ pub enum NodeError {
     },
     #[error("replica halted: {0}")]
     Halted(String),
+    /// The data directory does not fit the flags (for example another group's data).
+    #[error("cannot start: {0}")]
+    Mismatch(String),
 }
 
 /// What a running node hands its front ends: a way into the actor, the links to the
 /// other nodes, and the shutdown signal.
-#[derive(Clone)]
-pub struct NodeHandle<S: StateMachine> {
+pub struct NodeHandle<R: Replica> {
     pub id: raft_core::NodeId,
     /// Every node of the cluster, this one first.
     pub servers: Vec<raft_core::NodeId>,
-    pub(crate) inbox: Inbox<S>,
+    pub(crate) inbox: Inbox<R>,
     pub(crate) links: Links,
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// Opens the data directory, recovers, and runs the node until `shutdown` turns true
-/// (or storage fails). `front_end` is started with a handle once the node is up: the
-/// Redis listener for the key/value store, nothing for a bare service.
+// Not derived: that would ask for `R: Clone`, and a replica is never cloned.
+impl<R: Replica> Clone for NodeHandle<R> {
+    fn clone(&self) -> Self {
+        NodeHandle {
+            id: self.id,
+            servers: self.servers.clone(),
+            inbox: self.inbox.clone(),
+            links: self.links.clone(),
+            shutdown: self.shutdown.clone(),
+        }
+    }
+}
+
+/// The node handle of a plain replicated service of state machine `S`.
+pub type ServiceHandle<S> = NodeHandle<Server<S>>;
+
+/// Opens the data directory, recovers, and runs a node of service `S` until `shutdown`
+/// turns true (or storage fails). `front_end` is started with a handle once the node is
+/// up: the Redis listener for the key/value store, nothing for a bare service.
 pub async fn run<S, F, Fut>(
     opts: NodeOptions,
     shutdown: watch::Receiver<bool>,
@@ -72,9 +93,28 @@ pub async fn run<S, F, Fut>(
 ) -> Result<(), NodeError>
 where
     S: StateMachine + Send + 'static,
-    S::Op: Send + Sync,
+    S::Op: crate::wire::WireService + Send + Sync,
     S::Output: Send + Sync,
-    F: FnOnce(NodeHandle<S>) -> Fut,
+    S::Query: Send,
+    F: FnOnce(ServiceHandle<S>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), NodeError>> + Send + 'static,
+{
+    let cfg = opts.server.clone();
+    let make = move |restored| Ok(Server::<S>::new(cfg, restored)?);
+    run_replica(opts, make, shutdown, front_end).await
+}
+
+/// [`run`] for any replica: `make` builds it from what the disk holds.
+pub async fn run_replica<R, M, F, Fut>(
+    opts: NodeOptions,
+    make: M,
+    shutdown: watch::Receiver<bool>,
+    front_end: F,
+) -> Result<(), NodeError>
+where
+    R: Replica,
+    M: FnOnce(raft_core::RestoredState) -> Result<R, NodeError>,
+    F: FnOnce(NodeHandle<R>) -> Fut,
     Fut: std::future::Future<Output = Result<(), NodeError>> + Send + 'static,
 {
     let (storage, recovered) = Storage::open(&opts.data_dir, opts.storage.clone())?;
@@ -85,9 +125,10 @@ where
         recovered.report
     );
     let peer_listener = inbound::bind(opts.peer_addr()).await?;
-    let (actor, inbox_rx) = Actor::<S>::new(&opts, recovered.state, &storage)?;
+    let replica = make(recovered.state)?;
+    let (actor, inbox_rx) = Actor::<R>::new(&opts, replica, &storage);
     let (writes, storage_thread) = storage_thread::spawn(storage, actor.inbox());
-    let links = links::spawn::<S>(&opts, actor.inbox(), shutdown.clone());
+    let links = links::spawn::<R>(&opts, actor.inbox(), shutdown.clone());
     let handle = NodeHandle {
         id: opts.id,
         servers: opts.servers_self_first(),
@@ -95,7 +136,7 @@ where
         links: links.clone(),
         shutdown: shutdown.clone(),
     };
-    tokio::spawn(inbound::serve::<S>(
+    tokio::spawn(inbound::serve::<R>(
         peer_listener,
         opts.clone(),
         actor.inbox(),

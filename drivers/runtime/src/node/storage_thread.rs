@@ -6,7 +6,7 @@
 
 use std::sync::mpsc as std_mpsc;
 
-use kv_core::service::StateMachine;
+use super::replica::Replica;
 use raft_core::Write;
 
 use super::actor::{Event, Inbox};
@@ -17,13 +17,13 @@ const GROUP_WRITES_MAX: usize = 4096;
 
 /// Starts the thread; it ends once the sender is dropped and every write handed to it
 /// is on disk (join the handle to wait for that).
-pub(crate) fn spawn<S: StateMachine + Send + 'static>(
+pub(crate) fn spawn<R: Replica + Send + 'static>(
     storage: Storage,
-    inbox: Inbox<S>,
+    inbox: Inbox<R>,
 ) -> (std_mpsc::Sender<Vec<Write>>, std::thread::JoinHandle<()>)
 where
-    S::Op: Send,
-    S::Output: Send,
+    R::Op: Send,
+    R::Output: Send,
 {
     let (tx, rx) = std_mpsc::channel::<Vec<Write>>();
     let thread = std::thread::Builder::new()
@@ -33,7 +33,7 @@ where
     (tx, thread)
 }
 
-fn run<S: StateMachine>(mut storage: Storage, rx: std_mpsc::Receiver<Vec<Write>>, inbox: Inbox<S>) {
+fn run<R: Replica>(mut storage: Storage, rx: std_mpsc::Receiver<Vec<Write>>, inbox: Inbox<R>) {
     while let Ok(first) = rx.recv() {
         let mut group = first;
         while group.len() < GROUP_WRITES_MAX {

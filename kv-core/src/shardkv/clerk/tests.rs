@@ -123,3 +123,17 @@ fn silent_servers_are_retried_then_the_configuration_is_refreshed() {
     assert_eq!(k.config().num, 1);
     assert_eq!(r.send[0].0, 11);
 }
+
+#[test]
+fn server_names_with_addresses_name_the_same_servers() {
+    use crate::shardkv::{server_addr, server_id};
+    assert_eq!(server_id("4"), Some(4));
+    assert_eq!(server_id("4@127.0.0.1:7004"), Some(4));
+    assert_eq!(server_addr("4@127.0.0.1:7004"), Some("127.0.0.1:7004"));
+    assert_eq!(server_addr("4"), None);
+    for bad in ["", "@127.0.0.1:1", "x@y", "-1", "18446744073709551616"] {
+        assert_eq!(server_id(bad), None, "{bad:?}");
+    }
+    let names: Vec<String> = vec!["11@h:1".into(), "junk".into(), "12".into()];
+    assert_eq!(server_ids(&names), vec![11, 12]);
+}

@@ -1,0 +1,186 @@
+//! A shard group's node: `kv_core::shardkv::ShardGroup` as the actor's replica. Its
+//! calls go out over two dialers, one speaking the controller's wire types and one the
+//! shard groups'; their answers come back into the actor as [`GroupAnswer`]s.
+//!
+//! Controller servers are found by the addresses the node was started with; other
+//! groups' servers by the addresses in their names in the configurations the group has
+//! stepped through (`ID@HOST:PORT`, as `raftkv shard join` writes them). The group's
+//! own peers need no lookup: Raft messages use the node's links.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+
+use kv_core::service::{Reply, Request};
+use kv_core::shardkv::{GroupInput, GroupReady, ShardGroup};
+use kv_core::shardkv::{ShardOp, ShardOutput};
+use kv_core::{CtrlOp, CtrlOutcome};
+use raft_core::{Index, Node, NodeId};
+use tokio::sync::mpsc;
+
+use super::client::addr_in;
+use crate::dialer::{Dialer, ReplyRx};
+use crate::node::{AnswerSink, CallSink, Replica, ReplicaInput, ReplicaReady};
+
+/// A request of the group's leader to another group or to the controller, with the
+/// address of the server it is for.
+pub enum GroupCall {
+    Group {
+        to: NodeId,
+        addr: SocketAddr,
+        request: Request<ShardOp>,
+    },
+    Ctrl {
+        to: NodeId,
+        addr: SocketAddr,
+        request: Request<CtrlOp>,
+    },
+}
+
+pub enum GroupAnswer {
+    Group {
+        from: NodeId,
+        reply: Reply<ShardOutput>,
+    },
+    Ctrl {
+        from: NodeId,
+        reply: Reply<CtrlOutcome>,
+    },
+}
+
+/// Servers warned about once each; bounded like every other set here.
+const UNADDRESSED_WARNED_MAX: usize = 1024;
+
+pub struct GroupReplica {
+    group: ShardGroup,
+    ctrl: BTreeMap<NodeId, SocketAddr>,
+    /// Calls dropped because no address was known for their server.
+    unaddressed: u64,
+    unaddressed_warned: BTreeSet<NodeId>,
+}
+
+impl GroupReplica {
+    /// `ctrl` must name the servers of the controller the group's config was made with.
+    pub fn new(group: ShardGroup, ctrl: BTreeMap<NodeId, SocketAddr>) -> Self {
+        assert!(!ctrl.is_empty(), "a shard group needs its controller");
+        GroupReplica {
+            group,
+            ctrl,
+            unaddressed: 0,
+            unaddressed_warned: BTreeSet::new(),
+        }
+    }
+
+    pub fn group(&self) -> &ShardGroup {
+        &self.group
+    }
+
+    /// Where server `id` of another group listens, from the configurations this group
+    /// knows (the previous one names the groups it pulls from and notifies).
+    fn group_server_addr(&self, id: NodeId) -> Option<SocketAddr> {
+        let state = self.group.state();
+        addr_in(state.previous(), id).or_else(|| addr_in(state.current(), id))
+    }
+
+    /// Counts a call dropped for want of an address; says so once per server (the
+    /// leader resends every poll period).
+    fn unaddressed(&mut self, to: NodeId) {
+        self.unaddressed += 1;
+        if self.unaddressed_warned.len() < UNADDRESSED_WARNED_MAX
+            && self.unaddressed_warned.insert(to)
+        {
+            tracing::warn!(
+                to,
+                "no address for server {to}: its configuration name has none (ID@HOST:PORT)"
+            );
+        }
+    }
+
+    fn calls(&mut self, ready: &mut GroupReady) -> Vec<GroupCall> {
+        let mut calls = Vec::new();
+        for (to, request) in ready.to_groups.drain(..) {
+            match self.group_server_addr(to) {
+                Some(addr) => calls.push(GroupCall::Group { to, addr, request }),
+                None => self.unaddressed(to),
+            }
+        }
+        for (to, request) in ready.to_ctrl.drain(..) {
+            match self.ctrl.get(&to) {
+                Some(&addr) => calls.push(GroupCall::Ctrl { to, addr, request }),
+                None => self.unaddressed(to),
+            }
+        }
+        calls
+    }
+}
+
+impl Replica for GroupReplica {
+    type Op = ShardOp;
+    type Output = ShardOutput;
+    type Call = GroupCall;
+    type Answer = GroupAnswer;
+
+    fn step(
+        &mut self,
+        input: ReplicaInput<ShardOp, GroupAnswer>,
+    ) -> ReplicaReady<ShardOutput, GroupCall> {
+        let input = match input {
+            ReplicaInput::Tick => GroupInput::Tick,
+            ReplicaInput::Message(m) => GroupInput::Message(m),
+            ReplicaInput::Persisted(id) => GroupInput::Persisted(id),
+            ReplicaInput::Request(r) => GroupInput::Request(r),
+            ReplicaInput::Answer(GroupAnswer::Group { from, reply }) => {
+                GroupInput::GroupReply { from, reply }
+            }
+            ReplicaInput::Answer(GroupAnswer::Ctrl { from, reply }) => {
+                GroupInput::CtrlReply { from, reply }
+            }
+        };
+        let mut ready = self.group.step(input);
+        let calls = self.calls(&mut ready);
+        ReplicaReady {
+            messages: ready.messages,
+            writes: ready.writes,
+            replies: ready.replies,
+            calls,
+        }
+    }
+
+    fn node(&self) -> &Node {
+        self.group.server().node()
+    }
+
+    fn applied(&self) -> Index {
+        self.group.server().applied()
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.group.server().failure().map(|e| e.to_string())
+    }
+
+    fn start_calls(&self, answers: AnswerSink<GroupAnswer>) -> CallSink<GroupCall> {
+        let (group_tx, group_rx) = mpsc::unbounded_channel();
+        let (ctrl_tx, ctrl_rx) = mpsc::unbounded_channel();
+        let mut groups = Dialer::<ShardOp, ShardOutput>::new(group_tx);
+        let mut ctrl = Dialer::<CtrlOp, CtrlOutcome>::new(ctrl_tx);
+        let to_group = |from, reply| GroupAnswer::Group { from, reply };
+        let to_ctrl = |from, reply| GroupAnswer::Ctrl { from, reply };
+        tokio::spawn(forward(group_rx, answers.clone(), to_group));
+        tokio::spawn(forward(ctrl_rx, answers, to_ctrl));
+        Box::new(move |call| match call {
+            GroupCall::Group { to, addr, request } => groups.send(to, addr, request),
+            GroupCall::Ctrl { to, addr, request } => ctrl.send(to, addr, request),
+        })
+    }
+}
+
+/// Moves a dialer's replies into the actor; ends when the dialer is gone.
+async fn forward<T>(
+    mut replies: ReplyRx<T>,
+    answers: AnswerSink<GroupAnswer>,
+    wrap: impl Fn(NodeId, Reply<T>) -> GroupAnswer,
+) {
+    while let Some((from, reply)) = replies.recv().await {
+        // A full inbox loses the answer like a packet: the leader asks again next poll.
+        let _ = answers(wrap(from, reply));
+    }
+}
