@@ -172,15 +172,12 @@ async fn serve_group(
     let clerk = ClerkConfig::new(fresh_client_id(), ctrl.keys().copied().collect());
     let cfg = ShardGroupConfig::new(opts.server.clone(), gid, clerk);
     let ctrl_addrs = ctrl.clone();
+    // A data directory of another group is refused by the replica (see its failure()).
     let make = move |restored| {
-        let group = ShardGroup::new(cfg, restored)?;
-        let held = group.state().gid();
-        if held != 0 && held != gid {
-            return Err(NodeError::Mismatch(format!(
-                "--gid {gid}, but the data directory holds group {held}'s shards"
-            )));
-        }
-        Ok(GroupReplica::new(group, ctrl_addrs))
+        Ok(GroupReplica::new(
+            ShardGroup::new(cfg, restored)?,
+            ctrl_addrs,
+        ))
     };
     let front_end = move |handle| async move {
         match listener {

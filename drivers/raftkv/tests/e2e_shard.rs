@@ -327,7 +327,7 @@ async fn groups_join_crash_and_leave_under_writes_and_lose_nothing() {
             values.insert(key.to_string(), v);
         }
     }
-    let log = log.lock().unwrap();
+    let log = std::mem::take(&mut *log.lock().unwrap());
     let acked = check_appends(&log, &values);
     let sets_acked: Vec<_> = log.sets.iter().filter(|(_, _, a)| *a).collect();
     d.say(format!(
@@ -354,4 +354,31 @@ async fn groups_join_crash_and_leave_under_writes_and_lose_nothing() {
         );
     }
     d.say("every acknowledged SET read back through both groups' Redis ports");
+
+    // A node restarted with another group's id halts with the reason instead of
+    // serving a log whose steps it could never continue.
+    let g = d.groups.get_mut(&100).unwrap();
+    assert!(g
+        .terminate(13, Duration::from_secs(10))
+        .is_some_and(|s| s.success()));
+    g.server_args[1] = "--gid=300".into();
+    g.start(13).expect("restart with the wrong gid");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = g.exited(13) {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 13 kept running as group 300"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(!status.success());
+    let log = g.log_tail(13, 5);
+    assert!(
+        log.contains("started as group 300, but its log and snapshot are group 100's"),
+        "{log}"
+    );
+    d.say("node 13 restarted as group 300: refused (its data is group 100's)");
 }

@@ -51,9 +51,6 @@ pub enum NodeError {
     },
     #[error("replica halted: {0}")]
     Halted(String),
-    /// The data directory does not fit the flags (for example another group's data).
-    #[error("cannot start: {0}")]
-    Mismatch(String),
 }
 
 /// What a running node hands its front ends: a way into the actor, the links to the

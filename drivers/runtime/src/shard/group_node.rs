@@ -154,7 +154,15 @@ impl Replica for GroupReplica {
     }
 
     fn failure(&self) -> Option<String> {
-        self.group.server().failure().map(|e| e.to_string())
+        if let Some(e) = self.group.server().failure() {
+            return Some(e.to_string());
+        }
+        // The log holds another group's steps: this node was started with the wrong
+        // --gid for its data. Carrying on, its leader's every step would be refused.
+        let (held, ours) = (self.group.state().gid(), self.group.gid());
+        (held != 0 && held != ours).then(|| {
+            format!("started as group {ours}, but its log and snapshot are group {held}'s")
+        })
     }
 
     fn start_calls(&self, answers: AnswerSink<GroupAnswer>) -> CallSink<GroupCall> {
