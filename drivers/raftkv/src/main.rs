@@ -13,6 +13,7 @@ mod demo;
 mod server;
 mod shard;
 mod sim;
+mod trace_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +38,9 @@ enum Command {
     /// put and append keys at the group that owns them.
     #[command(subcommand)]
     Shard(shard::ShardCommand),
+    /// Recorded traces (`raftkv server --trace-dir`): replay, check, dump, view.
+    #[command(subcommand)]
+    Trace(trace_cmd::TraceCommand),
     /// Ask every node for its role, term, commit and applied index, log and snapshot size.
     Status(client::ClusterArgs),
     #[command(flatten)]
@@ -127,6 +131,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Status(args) => client::run_status(&args),
         Command::Shard(command) => shard::run(command),
+        Command::Trace(command) => trace_cmd::run(command),
         Command::Op(args) => op(args),
         Command::Sim(args) => sim::run(&args),
         Command::CheckHistory(args) => return check_history::run(&args),

@@ -11,7 +11,7 @@ use kv_core::shardkv::{ShardGroup, ShardGroupConfig};
 use kv_core::{ClerkConfig, KvState, ShardCtrl};
 use raft_core::NodeId;
 use runtime::clerk_loop::fresh_client_id;
-use runtime::node::{self, parse_peers, NodeError, NodeOptions};
+use runtime::node::{self, parse_peers, NodeError, NodeOptions, TraceOptions};
 use runtime::redis;
 use runtime::shard::GroupReplica;
 use tokio::net::TcpListener;
@@ -57,6 +57,20 @@ pub struct ServerArgs {
     /// controller and every group.
     #[arg(long, value_name = "ID=HOST:PORT,...")]
     pub ctrl: Option<String>,
+    /// Record a trace of every step of this node in DIR (`raftkv trace replay|check|view
+    /// DIR` read it).
+    #[arg(long, value_name = "DIR")]
+    pub trace_dir: Option<PathBuf>,
+    /// Start a new trace file once one passes this many bytes.
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub trace_file_bytes: u64,
+    /// Trace files kept for this node (the oldest are deleted; replaying a run needs
+    /// the file its incarnation started in).
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub trace_files: usize,
+    /// Keep every step's whole output in the trace, not only its digest.
+    #[arg(long)]
+    pub trace_outputs: bool,
 }
 
 pub fn run(args: &ServerArgs) -> Result<(), String> {
@@ -80,6 +94,17 @@ pub fn run(args: &ServerArgs) -> Result<(), String> {
     let mut opts = NodeOptions::new(args.id, peers, args.data_dir.clone());
     opts.client_addr = args.client;
     opts.server.max_raft_state_bytes = Some(args.snapshot_log_bytes);
+    if let Some(dir) = &args.trace_dir {
+        if args.trace_file_bytes == 0 || args.trace_files == 0 {
+            return Err("--trace-file-bytes and --trace-files must be positive".into());
+        }
+        opts.trace = Some(TraceOptions {
+            dir: dir.clone(),
+            file_bytes_max: args.trace_file_bytes,
+            files_max: args.trace_files,
+            with_outputs: args.trace_outputs,
+        });
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -173,11 +198,13 @@ async fn serve_group(
     let cfg = ShardGroupConfig::new(opts.server.clone(), gid, clerk);
     let ctrl_addrs = ctrl.clone();
     // A data directory of another group is refused by the replica (see its failure()).
-    let make = move |restored| {
-        Ok(GroupReplica::new(
-            ShardGroup::new(cfg, restored)?,
-            ctrl_addrs,
-        ))
+    let make = move |restored: raft_core::RestoredState| {
+        let group = ShardGroup::new(cfg.clone(), restored.clone())?;
+        let boot = trace::Boot {
+            config: cfg,
+            restored,
+        };
+        Ok((GroupReplica::new(group, ctrl_addrs), boot))
     };
     let front_end = move |handle| async move {
         match listener {

@@ -85,6 +85,7 @@ pub(crate) fn client_hello(service: Option<&str>) -> Hello {
         from: None,
         client_addr: None,
         service: service.map(str::to_string),
+        incarnation: 0,
     }
 }
 

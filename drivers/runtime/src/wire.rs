@@ -15,7 +15,8 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use thiserror::Error;
 
 /// Bumped whenever a frame's meaning changes; a node refuses a different version.
-/// 2: the hello names the service.
+/// 2: the hello names the service and the sender's incarnation; Raft frames carry the
+/// sender's link sequence number.
 pub const WIRE_VERSION: u32 = 2;
 
 /// The first frame on every connection.
@@ -31,6 +32,9 @@ pub struct Hello {
     /// this a key/value `Put` sent to a controller's port by mistake could decode as a
     /// controller operation and be carried out. `None`: status requests only.
     pub service: Option<String>,
+    /// Random per start of the dialing node: with a Raft frame's `seq`, names the
+    /// message in both nodes' traces (0 from clients).
+    pub incarnation: u64,
 }
 
 /// Names the service an operation type belongs to, for the hello.
@@ -53,7 +57,12 @@ impl WireService for kv_core::shardkv::ShardOp {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Wire<O, T> {
     Hello(Hello),
-    Raft(Message),
+    /// `seq`: the sender's number for this message on this link (from 1; 0 when the
+    /// sender does not record a trace), so a trace matches its receipt with its send.
+    Raft {
+        seq: u64,
+        message: Message,
+    },
     Request(Request<O>),
     Reply(Reply<T>),
     StatusRequest,

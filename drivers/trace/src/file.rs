@@ -33,6 +33,8 @@ pub enum TraceError {
     Shape { path: PathBuf, why: String },
     #[error("no trace files in {dir}")]
     Empty { dir: PathBuf },
+    #[error("recording stopped after an earlier error")]
+    Stopped,
 }
 
 /// What a file held: its whole frames, and where a torn tail was cut, if one was.

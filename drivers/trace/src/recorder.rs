@@ -140,6 +140,13 @@ impl<M: Machine> Recorder<M> {
         self.failed.as_ref()
     }
 
+    /// Why recording stopped, taken out (recording stays stopped).
+    pub fn take_failure(&mut self) -> Option<TraceError> {
+        let e = self.failed.take()?;
+        self.failed = Some(TraceError::Stopped);
+        Some(e)
+    }
+
     pub fn flush(&mut self) {
         if self.failed.is_none() {
             if let Err(e) = self.sink.flush() {

@@ -35,11 +35,22 @@ pub struct Harness {
 impl Harness {
     /// `n` nodes started, with a leader elected (or the test fails).
     pub async fn start(name: &'static str, n: u64) -> Harness {
+        Self::start_with(name, n, |_| Vec::new()).await
+    }
+
+    /// [`Harness::start`], every server given the extra arguments `args(dir)` returns
+    /// (`dir`: the test's directory).
+    pub async fn start_with(
+        name: &'static str,
+        n: u64,
+        args: impl FnOnce(&Path) -> Vec<String>,
+    ) -> Harness {
         let dir = tempfile::Builder::new()
             .prefix(&format!("raftkv-e2e-{name}-"))
             .tempdir()
             .expect("temporary directory");
-        let cluster = LocalCluster::new(Path::new(BIN), n, dir.path()).expect("pick ports");
+        let mut cluster = LocalCluster::new(Path::new(BIN), n, dir.path()).expect("pick ports");
+        cluster.server_args = args(dir.path());
         let mut h = Harness {
             cluster,
             dir: Some(dir),
@@ -231,6 +242,7 @@ pub fn hello_for(version: u32, from: Option<NodeId>, service: Option<&str>) -> V
         from,
         client_addr: None,
         service: service.map(str::to_string),
+        incarnation: 0,
     }))
 }
 

@@ -12,7 +12,11 @@ use raft_core::{Message, NodeId, Write, WriteId};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{interval, MissedTickBehavior};
 
+use trace::{LinkSeq, Machine, Recorder, Sink};
+
+use super::options::TraceOptions;
 use super::replica::{CallSink, Replica, ReplicaInput, ReplicaReady};
+use super::BootOf;
 use super::{Links, NodeError, NodeOptions};
 use crate::storage::{Storage, StorageError};
 use crate::wire::{role_name, NodeStatus};
@@ -28,7 +32,11 @@ const INBOX_EVENTS_MAX: usize = 16 * 1024;
 const ROUTES_MAX: usize = 64 * 1024;
 
 pub enum Event<R: Replica> {
-    Raft(Message),
+    /// A peer's message, with its link number if the peer numbers them.
+    Raft {
+        message: Message,
+        link: Option<LinkSeq>,
+    },
     Request {
         request: Request<R::Op>,
         reply_to: ReplyTx<R::Output>,
@@ -63,7 +71,7 @@ pub enum Event<R: Replica> {
 impl<R: Replica> Event<R> {
     fn kind(&self) -> &'static str {
         match self {
-            Event::Raft(_) => "raft",
+            Event::Raft { .. } => "raft",
             Event::Request { .. } => "request",
             Event::Answer(_) => "answer",
             Event::RemoteReply { .. } => "remote reply",
@@ -93,6 +101,55 @@ pub(crate) struct Actor<R: Replica> {
     log_bytes: u64,
     snapshot_bytes: u64,
     peer_frames_bad: u64,
+    recorder: Option<Recorder<R::Machine>>,
+    clock: TraceClock,
+}
+
+/// Trace time: Unix microseconds at start plus monotonic time since, so a node's
+/// steps never go back in time and nodes on one machine line up.
+struct TraceClock {
+    unix_at_start_us: u64,
+    start: std::time::Instant,
+}
+
+impl TraceClock {
+    fn new() -> Self {
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros());
+        TraceClock {
+            unix_at_start_us: u64::try_from(unix).unwrap_or(u64::MAX),
+            start: std::time::Instant::now(),
+        }
+    }
+
+    fn now_us(&self) -> u64 {
+        let since = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.unix_at_start_us.saturating_add(since)
+    }
+}
+
+/// A step's result and the link number of each message it sends (empty when the node
+/// records no trace: then nothing is numbered).
+struct Stepped<R: Replica> {
+    ready: Ready<R>,
+    seqs: Vec<u64>,
+}
+
+impl<R: Replica> Default for Stepped<R> {
+    fn default() -> Self {
+        Stepped {
+            ready: Ready::<R>::default(),
+            seqs: Vec::new(),
+        }
+    }
+}
+
+impl<R: Replica> Stepped<R> {
+    fn merge(&mut self, more: Stepped<R>) {
+        self.ready.merge(more.ready);
+        self.seqs.extend(more.seqs);
+    }
 }
 
 impl<R: Replica> Actor<R> {
@@ -100,8 +157,14 @@ impl<R: Replica> Actor<R> {
     pub(crate) fn new(
         opts: &NodeOptions,
         replica: R,
+        boot: &BootOf<R>,
         storage: &Storage,
-    ) -> (Self, mpsc::Receiver<Event<R>>) {
+    ) -> Result<(Self, mpsc::Receiver<Event<R>>), NodeError> {
+        let clock = TraceClock::new();
+        let recorder = match &opts.trace {
+            Some(t) => Some(start_recorder::<R>(opts, t, boot, clock.now_us())?),
+            None => None,
+        };
         let (inbox, rx) = mpsc::channel(INBOX_EVENTS_MAX);
         let answers = inbox.clone();
         let calls = replica.start_calls(std::sync::Arc::new(move |a| {
@@ -123,8 +186,40 @@ impl<R: Replica> Actor<R> {
             log_bytes: storage.log_bytes(),
             snapshot_bytes: storage.snapshot_bytes(),
             peer_frames_bad: 0,
+            recorder,
+            clock,
         };
-        (actor, rx)
+        Ok((actor, rx))
+    }
+
+    /// Steps the replica; records the step if the node records a trace.
+    fn step(
+        &mut self,
+        input: ReplicaInput<R::Op, R::Answer>,
+        received: Option<LinkSeq>,
+    ) -> Stepped<R> {
+        let native = R::native(input);
+        let Some(recorder) = self.recorder.as_mut() else {
+            let output = self.replica.machine().step(native, &mut ());
+            let ready = self.replica.finish(output);
+            return Stepped {
+                ready,
+                seqs: Vec::new(),
+            };
+        };
+        let bytes = Recorder::<R::Machine>::encode_input(&native);
+        let output = self.replica.machine().step(native, &mut ());
+        let sent = recorder.record(self.clock.now_us(), bytes, received, &output);
+        let ready = self.replica.finish(output);
+        assert_eq!(
+            sent.len(),
+            ready.messages.len(),
+            "finish passes messages through"
+        );
+        Stepped {
+            ready,
+            seqs: sent.iter().map(|l| l.seq).collect(),
+        }
     }
 
     pub(crate) fn inbox(&self) -> Inbox<R> {
@@ -144,29 +239,36 @@ impl<R: Replica> Actor<R> {
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
         loop {
             // Ticks before events: a stream of events must not starve the heartbeats.
-            let ready = tokio::select! {
+            let stepped = tokio::select! {
                 biased;
                 _ = shutdown.changed() => return Ok(()),
-                _ = ticker.tick() => self.replica.step(ReplicaInput::Tick),
+                _ = ticker.tick() => {
+                    if let Some(r) = self.recorder.as_mut() {
+                        r.flush();
+                    }
+                    self.step(ReplicaInput::Tick, None)
+                }
                 event = events.recv() => match event {
                     Some(e) => self.handle(e)?,
                     None => return Ok(()),
                 },
             };
-            self.dispatch(ready, &links, &writes);
+            self.dispatch(stepped, &links, &writes);
             if let Some(e) = self.replica.failure() {
                 return Err(NodeError::Halted(e));
             }
         }
     }
 
-    fn handle(&mut self, event: Event<R>) -> Result<Ready<R>, NodeError> {
-        let mut ready = Ready::<R>::default();
+    fn handle(&mut self, event: Event<R>) -> Result<Stepped<R>, NodeError> {
+        let mut ready = Stepped::<R>::default();
         tracing::trace!(event = event.kind(), "event");
         match event {
-            Event::Raft(m) => ready = self.replica.step(ReplicaInput::Message(m)),
+            Event::Raft { message, link } => {
+                ready = self.step(ReplicaInput::Message(message), link)
+            }
             Event::Request { request, reply_to } => ready = self.request(request, reply_to),
-            Event::Answer(a) => ready = self.replica.step(ReplicaInput::Answer(a)),
+            Event::Answer(a) => ready = self.step(ReplicaInput::Answer(a), None),
             Event::RemoteReply { from, reply } => self.deliver_remote(from, reply),
             Event::RegisterClerk { client, replies } => {
                 self.clerks.insert(client, replies);
@@ -181,7 +283,7 @@ impl<R: Replica> Actor<R> {
             } => {
                 (self.log_bytes, self.snapshot_bytes) = (log_bytes, snapshot_bytes);
                 for id in ids {
-                    ready.merge(self.replica.step(ReplicaInput::Persisted(id)));
+                    ready.merge(self.step(ReplicaInput::Persisted(id), None));
                 }
             }
             Event::StorageFailed(e) => return Err(e.into()),
@@ -198,18 +300,18 @@ impl<R: Replica> Actor<R> {
         Ok(ready)
     }
 
-    fn request(&mut self, request: Request<R::Op>, reply_to: ReplyTx<R::Output>) -> Ready<R> {
+    fn request(&mut self, request: Request<R::Op>, reply_to: ReplyTx<R::Output>) -> Stepped<R> {
         if self.routes.len() >= ROUTES_MAX && !self.routes.contains_key(&request.client) {
             let busy = ServiceError::Busy {
                 reason: format!("{ROUTES_MAX} clients already waiting on this node"),
             };
             let _ = reply_to.send((self.id, Reply::err(request.client, request.seq, busy)));
-            return Ready::<R>::default();
+            return Stepped::default();
         }
         // A newer request from the same client replaces the route: its clerk has given
         // up on the older one.
         self.routes.insert(request.client, (request.seq, reply_to));
-        self.replica.step(ReplicaInput::Request(request))
+        self.step(ReplicaInput::Request(request), None)
     }
 
     fn deliver_remote(&mut self, from: NodeId, reply: Reply<R::Output>) {
@@ -222,11 +324,17 @@ impl<R: Replica> Actor<R> {
 
     /// Carries out a step's result: messages to links, writes to the storage thread,
     /// replies to their routes, calls to the replica's transports. Nothing here blocks.
-    fn dispatch(&mut self, ready: Ready<R>, links: &Links, writes: &std_mpsc::Sender<Vec<Write>>) {
-        for m in ready.messages {
+    fn dispatch(
+        &mut self,
+        Stepped { ready, seqs }: Stepped<R>,
+        links: &Links,
+        writes: &std_mpsc::Sender<Vec<Write>>,
+    ) {
+        assert!(seqs.is_empty() || seqs.len() == ready.messages.len());
+        for (i, m) in ready.messages.into_iter().enumerate() {
             tracing::trace!(to = m.to, "send {:?}", std::mem::discriminant(&m.body));
             assert_eq!(m.from, self.id, "a node sends only as itself");
-            links.send_raft::<R>(m);
+            links.send_raft::<R>(m, seqs.get(i).copied().unwrap_or(0));
         }
         if !ready.writes.is_empty() {
             // The storage thread lives as long as the actor; if it died it reported why.
@@ -270,3 +378,25 @@ impl<R: Replica> Actor<R> {
 }
 
 type Ready<R> = ReplicaReady<<R as Replica>::Output, <R as Replica>::Call>;
+
+fn start_recorder<R: Replica>(
+    opts: &NodeOptions,
+    t: &TraceOptions,
+    boot: &BootOf<R>,
+    now_us: u64,
+) -> Result<Recorder<R::Machine>, NodeError> {
+    let files = trace::file::RotatingFiles::create(&t.dir, opts.id, t.file_bytes_max, t.files_max)?;
+    let note = format!(
+        "raftkv {} node {} at {}",
+        env!("CARGO_PKG_VERSION"),
+        opts.id,
+        opts.peer_addr()
+    );
+    let sink = Sink::Files(Box::new(files));
+    let mut recorder = Recorder::start(sink, opts.id, opts.incarnation, now_us, boot, note);
+    recorder.with_outputs = t.with_outputs;
+    match recorder.take_failure() {
+        Some(e) => Err(NodeError::Trace(e)),
+        None => Ok(recorder),
+    }
+}

@@ -21,6 +21,7 @@ use super::actor::{Event, Inbox};
 use super::{NodeError, NodeOptions};
 use crate::frame::{decode_frame, encode_frame};
 use crate::wire::{Hello, Wire, WireService, WIRE_VERSION};
+use trace::LinkSeq;
 
 /// A connection that has not said hello by then is dropped.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -97,7 +98,7 @@ impl<R: Replica> Conn<R> {
             Ok(Err(e)) => return self.bad(e).await,
             Ok(Ok(hello)) => hello,
         };
-        let (peer, service) = self.check_hello(hello).await?;
+        let (peer, service, incarnation) = self.check_hello(hello).await?;
         let idle = if peer.is_some() {
             PEER_IDLE_TIMEOUT
         } else {
@@ -114,8 +115,14 @@ impl<R: Replica> Conn<R> {
                 w = tokio::time::timeout(idle, self.next(&mut rd, &mut buf)) => match w {
                     Err(_) => return Err(format!("idle for {idle:?}")),
                     Ok(w) => match w {
-                    Ok(Wire::Raft(m)) if Some(m.from) == peer && m.to == self.me => {
-                        self.to_actor(Event::Raft(m)).await?
+                    Ok(Wire::Raft { seq, message }) if Some(message.from) == peer && message.to == self.me => {
+                        let link = (seq != 0).then_some(LinkSeq {
+                            from: message.from,
+                            to: self.me,
+                            incarnation,
+                            seq,
+                        });
+                        self.to_actor(Event::Raft { message, link }).await?
                     }
                     Ok(Wire::Request(request)) if service => {
                         let reply_to = reply_tx.clone();
@@ -141,18 +148,21 @@ impl<R: Replica> Conn<R> {
         }
     }
 
-    /// Checks the first frame; returns the dialing node (`None` for a clerk) and
-    /// whether it named this node's service (else it may only ask for status).
-    async fn check_hello(&self, w: W<R>) -> Result<(Option<NodeId>, bool), String> {
+    /// Checks the first frame; returns the dialing node (`None` for a clerk), whether
+    /// it named this node's service (else it may only ask for status), and its
+    /// incarnation.
+    async fn check_hello(&self, w: W<R>) -> Result<(Option<NodeId>, bool, u64), String> {
+        let refused = (None, false, 0);
         let Wire::Hello(Hello {
             version,
             from,
             client_addr,
             service,
+            incarnation,
         }) = w
         else {
             let why = format!("expected hello, got {}", kind(&w));
-            return self.bad(why).await.map(|_| (None, false));
+            return self.bad(why).await.map(|_| refused);
         };
         if version != WIRE_VERSION {
             return Err(format!(
@@ -163,22 +173,22 @@ impl<R: Replica> Conn<R> {
         match service.as_deref() {
             Some(s) if s != ours => {
                 let why = format!("hello for service {s:?}; this node serves {ours:?}");
-                return self.bad(why).await.map(|_| (None, false));
+                return self.bad(why).await.map(|_| refused);
             }
             None if from.is_some() => {
                 let why = "a node's hello must name its service".to_string();
-                return self.bad(why).await.map(|_| (None, false));
+                return self.bad(why).await.map(|_| refused);
             }
             _ => {}
         }
         if let Some(id) = from {
             if !self.known.contains(&id) || id == self.me {
                 let why = format!("hello from unknown node {id}");
-                return self.bad(why).await.map(|_| (None, false));
+                return self.bad(why).await.map(|_| refused);
             }
             self.to_actor(Event::PeerHello { id, client_addr }).await?;
         }
-        Ok((from, service.is_some()))
+        Ok((from, service.is_some(), incarnation))
     }
 
     async fn next(&self, rd: &mut OwnedReadHalf, buf: &mut BytesMut) -> Result<W<R>, String> {
@@ -234,7 +244,7 @@ const CLOSED: &str = "closed";
 fn kind<O, T>(w: &Wire<O, T>) -> &'static str {
     match w {
         Wire::Hello(_) => "hello",
-        Wire::Raft(_) => "raft message",
+        Wire::Raft { .. } => "raft message",
         Wire::Request(_) => "request",
         Wire::Reply(_) => "reply",
         Wire::StatusRequest => "status request",

@@ -46,10 +46,11 @@ pub(crate) struct Links {
 }
 
 impl Links {
-    pub(crate) fn send_raft<R: Replica>(&self, m: Message) {
-        let bulk = matches!(m.body, MessageBody::InstallSnapshot { .. });
-        let to = m.to;
-        self.send(to, bulk, &Wire::<R::Op, R::Output>::Raft(m));
+    /// Sends a Raft message, numbered `seq` on its link (0: not numbered).
+    pub(crate) fn send_raft<R: Replica>(&self, message: Message, seq: u64) {
+        let bulk = matches!(message.body, MessageBody::InstallSnapshot { .. });
+        let to = message.to;
+        self.send(to, bulk, &Wire::<R::Op, R::Output>::Raft { seq, message });
     }
 
     /// Sends a clerk's request to node `to`; false if it was dropped.
@@ -99,6 +100,7 @@ where
                 from: Some(opts.id),
                 client_addr: opts.client_addr.map(|a| a.to_string()),
                 service: Some(R::Op::NAME.to_string()),
+                incarnation: opts.incarnation,
             },
             frame_bytes_max: opts.frame_bytes_max,
             inbox: inbox.clone(),
@@ -272,10 +274,12 @@ mod tests {
         while kinds.len() < n {
             while let Some(p) = decode_frame(&mut buf, 8 << 20).unwrap() {
                 match Wire::<kv_core::Op, kv_core::Outcome>::decode(&p).unwrap() {
-                    Wire::Raft(m) if matches!(m.body, MessageBody::Heartbeat { .. }) => {
+                    Wire::Raft { message: m, .. }
+                        if matches!(m.body, MessageBody::Heartbeat { .. }) =>
+                    {
                         kinds.push("heartbeat")
                     }
-                    Wire::Raft(_) => kinds.push("chunk"),
+                    Wire::Raft { .. } => kinds.push("chunk"),
                     _ => {}
                 }
             }
@@ -304,13 +308,14 @@ mod tests {
         let links = spawn::<Server<KvState>>(&opts, inbox, shutdown);
         let (mut stream, _) = listener.accept().await.unwrap();
         for i in 0..64 {
-            links.send_raft::<Server<KvState>>(chunk(i)); // 16 MiB queued in the bulk lane
+            links.send_raft::<Server<KvState>>(chunk(i), 0); // 16 MiB queued in the bulk lane
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        links.send_raft::<Server<KvState>>(message(MessageBody::Heartbeat {
+        let heartbeat = message(MessageBody::Heartbeat {
             commit: 0,
             round: 1,
-        }));
+        });
+        links.send_raft::<Server<KvState>>(heartbeat, 0);
         let got = tokio::time::timeout(Duration::from_secs(20), arrivals(&mut stream, 65));
         let kinds = got.await.expect("65 messages within 20 s");
         let at = kinds

@@ -23,7 +23,7 @@ mod storage_thread;
 
 pub use actor::Event;
 pub use clerk::NodeClerk;
-pub use options::{parse_peers, NodeOptions, PeersError};
+pub use options::{parse_peers, NodeOptions, PeersError, TraceOptions};
 pub use replica::{AnswerSink, CallSink, Replica, ReplicaInput, ReplicaReady};
 
 pub(crate) use actor::{Actor, Inbox};
@@ -31,7 +31,7 @@ pub(crate) use links::Links;
 
 use std::net::SocketAddr;
 
-use kv_core::service::{Server, ServerError, StateMachine};
+use kv_core::service::{Server, ServerError};
 use thiserror::Error;
 use tokio::sync::watch;
 
@@ -51,6 +51,8 @@ pub enum NodeError {
     },
     #[error("replica halted: {0}")]
     Halted(String),
+    #[error("cannot record the trace: {0}")]
+    Trace(#[from] trace::TraceError),
 }
 
 /// What a running node hands its front ends: a way into the actor, the links to the
@@ -77,6 +79,9 @@ impl<R: Replica> Clone for NodeHandle<R> {
     }
 }
 
+/// What a replica's machine is built from.
+pub type BootOf<R> = <<R as Replica>::Machine as trace::Machine>::Boot;
+
 /// The node handle of a plain replicated service of state machine `S`.
 pub type ServiceHandle<S> = NodeHandle<Server<S>>;
 
@@ -89,19 +94,23 @@ pub async fn run<S, F, Fut>(
     front_end: F,
 ) -> Result<(), NodeError>
 where
-    S: StateMachine + Send + 'static,
+    S: trace::machine::TracedService + Send + 'static,
     S::Op: crate::wire::WireService + Send + Sync,
     S::Output: Send + Sync,
     S::Query: Send,
     F: FnOnce(ServiceHandle<S>) -> Fut,
     Fut: std::future::Future<Output = Result<(), NodeError>> + Send + 'static,
 {
-    let cfg = opts.server.clone();
-    let make = move |restored| Ok(Server::<S>::new(cfg, restored)?);
+    let config = opts.server.clone();
+    let make = move |restored: raft_core::RestoredState| {
+        let server = Server::<S>::new(config.clone(), restored.clone())?;
+        Ok((server, trace::Boot { config, restored }))
+    };
     run_replica(opts, make, shutdown, front_end).await
 }
 
-/// [`run`] for any replica: `make` builds it from what the disk holds.
+/// [`run`] for any replica: `make` builds it from what the disk holds, and says what
+/// it was built from (a trace's header, so a replay can build it again).
 pub async fn run_replica<R, M, F, Fut>(
     opts: NodeOptions,
     make: M,
@@ -110,7 +119,7 @@ pub async fn run_replica<R, M, F, Fut>(
 ) -> Result<(), NodeError>
 where
     R: Replica,
-    M: FnOnce(raft_core::RestoredState) -> Result<R, NodeError>,
+    M: FnOnce(raft_core::RestoredState) -> Result<(R, BootOf<R>), NodeError>,
     F: FnOnce(NodeHandle<R>) -> Fut,
     Fut: std::future::Future<Output = Result<(), NodeError>> + Send + 'static,
 {
@@ -122,8 +131,8 @@ where
         recovered.report
     );
     let peer_listener = inbound::bind(opts.peer_addr()).await?;
-    let replica = make(recovered.state)?;
-    let (actor, inbox_rx) = Actor::<R>::new(&opts, replica, &storage);
+    let (replica, boot) = make(recovered.state)?;
+    let (actor, inbox_rx) = Actor::<R>::new(&opts, replica, &boot, &storage)?;
     let (writes, storage_thread) = storage_thread::spawn(storage, actor.inbox());
     let links = links::spawn::<R>(&opts, actor.inbox(), shutdown.clone());
     let handle = NodeHandle {

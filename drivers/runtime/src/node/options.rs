@@ -27,6 +27,24 @@ pub struct NodeOptions {
     pub frame_bytes_max: usize,
     /// Frames queued for one peer before new ones are dropped (Raft resends).
     pub link_frames_max: usize,
+    /// Random per start of this process: names this node's messages in traces.
+    pub incarnation: u64,
+    /// Record a trace of every step, if set.
+    pub trace: Option<TraceOptions>,
+}
+
+/// Where and how a node records its trace (see the `trace` crate).
+#[derive(Clone, Debug)]
+pub struct TraceOptions {
+    pub dir: PathBuf,
+    /// A new file once one passes this size.
+    pub file_bytes_max: u64,
+    /// Files kept per node; the oldest go first. Replay needs an incarnation's first
+    /// file, so keep enough to span the runs you want to replay.
+    pub files_max: usize,
+    /// Keep every step's whole output, not only its digest (a divergence then shows
+    /// the expected output too; the trace grows several times larger).
+    pub with_outputs: bool,
 }
 
 impl NodeOptions {
@@ -49,6 +67,8 @@ impl NodeOptions {
             storage: StorageOptions::default(),
             frame_bytes_max: FRAME_BYTES_MAX_DEFAULT,
             link_frames_max: 4096,
+            incarnation: crate::clerk_loop::fresh_client_id(),
+            trace: None,
         }
     }
 

@@ -11,9 +11,11 @@
 use std::convert::Infallible;
 use std::fmt::Debug;
 
-use kv_core::service::{Reply, Request, Server, ServerInput, ServerReady, StateMachine};
+use kv_core::service::{Reply, Request, Server, ServerInput, ServerReady};
 use raft_core::{Index, Message, Node, Write, WriteId};
 use serde::{de::DeserializeOwned, Serialize};
+
+use trace::machine::{Machine, TracedService};
 
 use crate::wire::WireService;
 
@@ -82,11 +84,22 @@ pub trait Replica: Send + 'static {
     /// A request this replica makes of another service, and that service's answer.
     type Call: Send + 'static;
     type Answer: Send + 'static;
+    /// The step function inside, as traces record and replay it.
+    type Machine: Machine;
+
+    fn machine(&mut self) -> &mut Self::Machine;
+    /// The machine's own input for an event.
+    fn native(input: ReplicaInput<Self::Op, Self::Answer>) -> MachineInput<Self>;
+    /// What the node does with the machine's output.
+    fn finish(&mut self, output: MachineOutput<Self>) -> ReplicaReady<Self::Output, Self::Call>;
 
     fn step(
         &mut self,
         input: ReplicaInput<Self::Op, Self::Answer>,
-    ) -> ReplicaReady<Self::Output, Self::Call>;
+    ) -> ReplicaReady<Self::Output, Self::Call> {
+        let output = self.machine().step(Self::native(input), &mut ());
+        self.finish(output)
+    }
 
     /// The Raft node inside (for status: role, term, leader, indexes).
     fn node(&self) -> &Node;
@@ -99,10 +112,13 @@ pub trait Replica: Send + 'static {
     fn start_calls(&self, answers: AnswerSink<Self::Answer>) -> CallSink<Self::Call>;
 }
 
+pub type MachineInput<R> = <<R as Replica>::Machine as Machine>::Input;
+pub type MachineOutput<R> = <<R as Replica>::Machine as Machine>::Output;
+
 /// A plain replicated service: it calls nobody.
 impl<S> Replica for Server<S>
 where
-    S: StateMachine + Send + 'static,
+    S: TracedService + Send + 'static,
     S::Op: WireService + Send + Sync + 'static,
     S::Output: Send + Sync + 'static,
     S::Query: Send,
@@ -111,19 +127,24 @@ where
     type Output = S::Output;
     type Call = Infallible;
     type Answer = Infallible;
+    type Machine = Server<S>;
 
-    fn step(
-        &mut self,
-        input: ReplicaInput<S::Op, Infallible>,
-    ) -> ReplicaReady<S::Output, Infallible> {
-        let input = match input {
+    fn machine(&mut self) -> &mut Server<S> {
+        self
+    }
+
+    fn native(input: ReplicaInput<S::Op, Infallible>) -> ServerInput<S::Op> {
+        match input {
             ReplicaInput::Tick => ServerInput::Tick,
             ReplicaInput::Message(m) => ServerInput::Message(m),
             ReplicaInput::Persisted(id) => ServerInput::Persisted(id),
             ReplicaInput::Request(r) => ServerInput::Request(r),
             ReplicaInput::Answer(never) => match never {},
-        };
-        Server::step(self, input).into()
+        }
+    }
+
+    fn finish(&mut self, output: ServerReady<S::Output>) -> ReplicaReady<S::Output, Infallible> {
+        output.into()
     }
 
     fn node(&self) -> &Node {

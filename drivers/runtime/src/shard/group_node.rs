@@ -118,12 +118,14 @@ impl Replica for GroupReplica {
     type Output = ShardOutput;
     type Call = GroupCall;
     type Answer = GroupAnswer;
+    type Machine = ShardGroup;
 
-    fn step(
-        &mut self,
-        input: ReplicaInput<ShardOp, GroupAnswer>,
-    ) -> ReplicaReady<ShardOutput, GroupCall> {
-        let input = match input {
+    fn machine(&mut self) -> &mut ShardGroup {
+        &mut self.group
+    }
+
+    fn native(input: ReplicaInput<ShardOp, GroupAnswer>) -> GroupInput {
+        match input {
             ReplicaInput::Tick => GroupInput::Tick,
             ReplicaInput::Message(m) => GroupInput::Message(m),
             ReplicaInput::Persisted(id) => GroupInput::Persisted(id),
@@ -134,8 +136,10 @@ impl Replica for GroupReplica {
             ReplicaInput::Answer(GroupAnswer::Ctrl { from, reply }) => {
                 GroupInput::CtrlReply { from, reply }
             }
-        };
-        let mut ready = self.group.step(input);
+        }
+    }
+
+    fn finish(&mut self, mut ready: GroupReady) -> ReplicaReady<ShardOutput, GroupCall> {
         let calls = self.calls(&mut ready);
         ReplicaReady {
             messages: ready.messages,
