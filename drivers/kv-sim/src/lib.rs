@@ -19,6 +19,7 @@ pub mod history;
 pub mod lab3;
 pub mod lab4a;
 pub mod lab4b;
+pub mod recording;
 pub mod service;
 pub mod shard;
 mod sim_server;

@@ -9,6 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use kv_core::{KvState, ShardCtrl, StateMachine};
 
 use crate::client::Workload;
+use crate::recording::{kv_recorder, ServerRecorder};
 
 pub trait SimService: StateMachine<Op: PartialEq> + 'static {
     /// A client's background workload: the state it keeps between operations.
@@ -16,6 +17,22 @@ pub trait SimService: StateMachine<Op: PartialEq> + 'static {
 
     /// The next operation `client`'s workload issues.
     fn next_op(workload: &mut Self::Workload, client: usize, rng: &mut ChaCha8Rng) -> Self::Op;
+
+    /// A recorder for a server of this service starting now, continuing `earlier`
+    /// (its trace so far), if the service's traces can be replayed.
+    fn recorder(_start: RecorderStart) -> Option<Box<dyn ServerRecorder<Self>>> {
+        None
+    }
+}
+
+/// What a server's recorder starts from.
+pub struct RecorderStart {
+    pub earlier: Option<Vec<u8>>,
+    pub node: raft_core::NodeId,
+    pub incarnation: u64,
+    pub now_us: u64,
+    pub config: kv_core::ServerConfig,
+    pub restored: raft_core::RestoredState,
 }
 
 impl SimService for KvState {
@@ -23,6 +40,10 @@ impl SimService for KvState {
 
     fn next_op(workload: &mut Workload, client: usize, rng: &mut ChaCha8Rng) -> Self::Op {
         workload.next(client, rng)
+    }
+
+    fn recorder(s: RecorderStart) -> Option<Box<dyn ServerRecorder<Self>>> {
+        Some(kv_recorder(s))
     }
 }
 

@@ -15,7 +15,8 @@ pub use crate::sim_server::SimServer;
 
 use crate::client::{index_of, net_id, SimClient};
 use crate::history::HistoryOp;
-use crate::service::SimService;
+use crate::recording::SimRecording;
+use crate::service::{RecorderStart, SimService};
 
 pub type ServerTweak = Box<dyn Fn(&mut ServerConfig)>;
 
@@ -106,6 +107,8 @@ pub struct ServiceWorld<S: SimService> {
     pub(crate) history: Vec<HistoryOp<S::Op, S::Output>>,
     pub(crate) last_history_time: u64,
     pub counters: KvCounters,
+    /// Recording the run as a trace, when asked (`sim_kit::seeds::trace_request`).
+    recording: Option<SimRecording<S>>,
 }
 
 /// Lab 3's world: key/value servers and clients.
@@ -130,7 +133,10 @@ impl<S: SimService> ServiceWorld<S> {
             read_mode: cfg.read_mode,
             tweak,
         };
+        let recording = sim_kit::seeds::trace_request()
+            .map(|dir| SimRecording::new(dir.join(format!("seed{}", cfg.world.seed)), servers));
         let mut w = ServiceWorld {
+            recording,
             world: World::new(cfg.world, RaftWatch::for_service()),
             setup,
             clients,
@@ -166,10 +172,15 @@ impl<S: SimService> ServiceWorld<S> {
 
     /// Steps a live server under the Raft watch and carries out its `ServerReady`.
     pub(crate) fn step_server(&mut self, slot: usize, input: ServerInput<S::Op>) {
+        let kept = self.recording.as_mut().and_then(|r| r.before(slot, &input));
         let (server, watch) = self.world.node_and_watch(slot);
         let mut view = watch.observer(slot);
         let ready = server.0.step_observed(input, &mut view);
-        if let Err(broken) = view.verdict() {
+        let verdict = view.verdict();
+        if let (Some(r), Some(kept)) = (self.recording.as_mut(), kept) {
+            r.record(slot, self.world.now_us(), kept, &ready);
+        }
+        if let Err(broken) = verdict {
             self.fail(&broken);
         }
         let ServerReady {
@@ -222,12 +233,28 @@ impl<S: SimService> Sim for ServiceWorld<S> {
 
     fn start(&mut self, slot: usize) {
         let setup = &self.setup;
+        let recording = self.recording.is_some();
+        let mut booted = None;
         self.world.start(slot, |boot| {
             let cfg = setup.config(boot.id, boot.seed);
+            if recording {
+                booted = Some((cfg.clone(), boot.restored.clone()));
+            }
             let server = Server::new(cfg, boot.restored)
                 .map_err(|e| format!("server {} cannot restart from its disk: {e}", slot + 1))?;
             Ok(SimServer(server))
         });
+        if let (Some(r), Some((config, restored))) = (self.recording.as_mut(), booted) {
+            let start = RecorderStart {
+                earlier: r.end(slot),
+                node: id_of(slot),
+                incarnation: r.next_incarnation(slot),
+                now_us: self.world.now_us(),
+                config,
+                restored,
+            };
+            r.begin(slot, S::recorder(start));
+        }
         // The state machine restarts at the snapshot: that is what it has applied.
         let node = self.world.node(slot).expect("just started").raft();
         let (id, applied) = (node.id(), node.log().applied());
@@ -270,6 +297,17 @@ impl<S: SimService> Sim for ServiceWorld<S> {
                     let from = id_of(slot);
                     self.step_client(client, ClerkInput::Reply { from, reply });
                 }
+            }
+        }
+    }
+}
+
+/// A recording world writes its trace when it goes, also while a failed run unwinds.
+impl<S: SimService> Drop for ServiceWorld<S> {
+    fn drop(&mut self) {
+        if let Some(r) = self.recording.as_mut() {
+            if let Err(e) = r.write() {
+                eprintln!("cannot write the trace to {}: {e}", r.dir.display());
             }
         }
     }

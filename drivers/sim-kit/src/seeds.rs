@@ -90,14 +90,67 @@ pub fn run_pinned_seeds(test: TestId, default_count: u64, pinned: &[u64], body: 
     }
     for seed in all {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| body(seed))) {
+            let trace = record_failure(test, seed, &body);
             eprintln!(
-                "\n{} FAILED with seed {seed}\nreproduce: {}\n",
+                "\n{} FAILED with seed {seed}\nreproduce: {}\n{trace}",
                 test.name,
                 test.repro_command(seed)
             );
             resume_unwind(panic);
         }
     }
+}
+
+std::thread_local! {
+    static TRACE_DIR: std::cell::RefCell<Option<std::path::PathBuf>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Where a simulated world should write the trace of its run, if anywhere: the
+/// directory `SIM_TRACE_DIR` names (every run, on request), or the one the seed runner
+/// chose while rerunning a failed seed. A world that records writes its trace into
+/// `seed<N>` under it when dropped.
+pub fn trace_request() -> Option<std::path::PathBuf> {
+    TRACE_DIR
+        .with(|t| t.borrow().clone())
+        .or_else(|| std::env::var_os("SIM_TRACE_DIR").map(Into::into))
+}
+
+/// Runs `body` with every simulated world it creates recording into `dir` (each
+/// into `dir/seed<N>`), as `SIM_TRACE_DIR` would, on this thread only.
+pub fn with_trace_dir<T>(dir: &std::path::Path, body: impl FnOnce() -> T) -> T {
+    let before = TRACE_DIR.with(|t| t.borrow_mut().replace(dir.to_path_buf()));
+    let out = catch_unwind(AssertUnwindSafe(body));
+    TRACE_DIR.with(|t| *t.borrow_mut() = before);
+    out.unwrap_or_else(|p| resume_unwind(p))
+}
+
+/// Runs a failed seed once more with recording on (a seed determines the run, so it
+/// fails again the same way) and says where its trace is, or that its world records
+/// none.
+fn record_failure(test: TestId, seed: u64, body: &impl Fn(u64)) -> String {
+    let base = std::env::temp_dir()
+        .join("raftkv-sim-traces")
+        .join(format!("{}-{}", test.package, test.name));
+    // A world that records writes into `seed<N>` under the directory it is given.
+    let dir = base.join(format!("seed{seed}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    TRACE_DIR.with(|t| *t.borrow_mut() = Some(base));
+    let again = catch_unwind(AssertUnwindSafe(|| body(seed)));
+    TRACE_DIR.with(|t| *t.borrow_mut() = None);
+    if !dir.exists() {
+        return String::new();
+    }
+    let replays = if again.is_err() {
+        ""
+    } else {
+        " (the rerun did not fail: the test is not deterministic)"
+    };
+    format!(
+        "trace: {}{replays}\n  cargo run -p raftkv -- trace replay|check|view {}\n",
+        dir.display(),
+        dir.display()
+    )
 }
 
 /// Every seed, whatever fails; one summary line, one line per failure.

@@ -77,6 +77,10 @@ pub fn check(traces: &[NodeTrace]) -> CheckReport {
             Frame::Header(h) if h.first_step == 0 => match live::boot(h.kind, &h.boot) {
                 Ok(m) => {
                     watch.on_start(at.slot, m.node());
+                    // The application restarts at its snapshot: that is what it has
+                    // applied (as the simulators tell the watch).
+                    let node = m.node();
+                    watch.checker.on_install_at(node.id(), node.log().applied());
                     push(
                         &mut context,
                         format!(
