@@ -5,6 +5,9 @@
 
 use std::path::Path;
 
+#[path = "../../trace/tests/chromium/mod.rs"]
+mod chromium;
+
 use kv_core::service::ServerInput;
 use kv_sim::lab3::{generic, Generic};
 use sim_kit::seeds::{run_test_seeds, with_trace_dir, TestId};
@@ -50,6 +53,7 @@ fn a_faulty_simulated_run_replays_identically_and_a_changed_input_is_named() {
     assert!(report.violation.is_none(), "{:?}", report.violation);
     assert_eq!(report.divergent_steps, 0);
     assert!(report.steps > 10_000, "a short run: {} steps", report.steps);
+    view_renders(&traces);
 
     // Change one input: a tick of node 3 becomes a client's read (which any server
     // answers, if only to name the leader).
@@ -120,4 +124,27 @@ fn a_failing_seed_leaves_its_trace() {
     let traces = read_dir(&base.join("seed1")).expect("the failed seed's trace was written");
     assert_eq!(traces.len(), 3);
     assert!(traces.iter().all(|t| replay_node(t).identical()));
+}
+
+/// The run's picture, rendered by headless Chromium: no page errors, a lane per server,
+/// message arrows drawn.
+fn view_renders(traces: &[NodeTrace]) {
+    let Some(browser) = chromium::browser_or_skip("the view of a simulated run") else {
+        return;
+    };
+    let model = trace::view::build(traces, "faulty run", 0, u64::MAX);
+    assert!(
+        model
+            .messages
+            .iter()
+            .filter(|m| m.recv_step.is_some())
+            .count()
+            > 100
+    );
+    let page = trace::view::html::render(&model);
+    let rendered = browser.render(&page).expect("the page renders");
+    assert!(rendered.errors.is_empty(), "{:?}", rendered.errors);
+    assert_eq!(chromium::count_class(&rendered.dom, "lane"), 5);
+    let arrows = chromium::number_of_id(&rendered.dom, "diagram", "data-arrows");
+    assert!(arrows.is_some_and(|n| n > 0), "arrows drawn: {arrows:?}");
 }

@@ -9,6 +9,10 @@ use trace::replay::{read_dir, replay_node, NodeTrace};
 
 #[derive(Subcommand, Clone, Debug)]
 pub enum TraceCommand {
+    /// Run a simulated 5-server key/value cluster (unreliable network, partitions,
+    /// crashes, snapshots; the course's generic test) and record its trace into DIR.
+    /// Real nodes record with `raftkv server --trace-dir DIR`.
+    Record(RecordArgs),
     /// Rebuild every node from its trace and feed it its inputs: "identical", or the
     /// first step whose output differs.
     Replay(DirArgs),
@@ -19,6 +23,15 @@ pub enum TraceCommand {
     Dump(DumpArgs),
     /// Write a self-contained HTML page drawing the trace as a space-time diagram.
     View(ViewArgs),
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct RecordArgs {
+    /// Where to write the trace (one file per server).
+    pub dir: PathBuf,
+    /// The run's seed: the same seed, the same run.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -59,6 +72,7 @@ pub struct ViewArgs {
 
 pub fn run(command: TraceCommand) -> Result<(), String> {
     match command {
+        TraceCommand::Record(a) => record(&a),
         TraceCommand::Replay(a) => replay(&read(&a.dir)?),
         TraceCommand::Check(a) => check(&read(&a.dir)?),
         TraceCommand::Dump(a) => {
@@ -149,6 +163,35 @@ fn view(a: &ViewArgs) -> Result<(), String> {
         a.out.display(),
         model.steps.len(),
         model.messages.len()
+    );
+    Ok(())
+}
+
+fn record(a: &RecordArgs) -> Result<(), String> {
+    use kv_sim::lab3::{generic, Generic};
+    let faulty = Generic {
+        unreliable: true,
+        crash: true,
+        partitions: true,
+        max_raft_state_bytes: Some(2000),
+        ..Generic::new(5, 5)
+    };
+    let scratch = a.dir.join(".recording");
+    let report = sim_kit::seeds::with_trace_dir(&scratch, || generic(a.seed, faulty));
+    // The world writes into `seed<N>` under the directory it was given.
+    let written = scratch.join(format!("seed{}", a.seed));
+    for entry in std::fs::read_dir(&written).map_err(|e| format!("{}: {e}", written.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let to = a.dir.join(path.file_name().expect("a file"));
+        std::fs::rename(&path, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    println!(
+        "recorded seed {}: {} operations over {} simulated ms into {}",
+        a.seed,
+        report.operations,
+        report.sim_ms,
+        a.dir.display()
     );
     Ok(())
 }

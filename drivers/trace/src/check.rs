@@ -61,14 +61,18 @@ struct At {
     frame: usize,
 }
 
-/// Merges the traces by time (each node's own order kept) and replays them under one
-/// watch. Stops at the first violation.
+/// Merges the traces by time (each node's own order kept) and replays them, each Raft
+/// group under its own watch (a sharded deployment runs several groups, whose terms and
+/// logs are unrelated). Stops at the first violation.
 pub fn check(traces: &[NodeTrace]) -> CheckReport {
     let mut report = CheckReport {
         nodes: traces.len(),
         ..CheckReport::default()
     };
-    let mut watch = RaftWatch::for_service();
+    let group = raft_groups(traces);
+    let mut watches: Vec<RaftWatch> = (0..traces.len())
+        .map(|_| RaftWatch::for_service())
+        .collect();
     let mut machines: Vec<Option<Box<dyn Driven>>> = traces.iter().map(|_| None).collect();
     let mut context: VecDeque<String> = VecDeque::new();
     for at in merged(traces) {
@@ -76,6 +80,7 @@ pub fn check(traces: &[NodeTrace]) -> CheckReport {
         match &trace.frames[at.frame] {
             Frame::Header(h) if h.first_step == 0 => match live::boot(h.kind, &h.boot) {
                 Ok(m) => {
+                    let watch = &mut watches[group[at.slot]];
                     watch.on_start(at.slot, m.node());
                     // The application restarts at its snapshot: that is what it has
                     // applied (as the simulators tell the watch).
@@ -111,7 +116,7 @@ pub fn check(traces: &[NodeTrace]) -> CheckReport {
                     m.describe_input(&s.input)
                 );
                 push(&mut context, line);
-                let mut view = watch.observer(at.slot);
+                let mut view = watches[group[at.slot]].observer(at.slot);
                 let stepped = m.step(&s.input, &mut view);
                 let verdict = view.verdict();
                 if stepped.is_ok_and(|d| d != s.digest) {
@@ -168,4 +173,33 @@ fn merged(traces: &[NodeTrace]) -> Vec<At> {
     }
     all.sort_by_key(|a| (a.time_us, a.slot, a.frame));
     all
+}
+
+/// The Raft group of each trace, as the index of one trace in it: nodes that exchanged
+/// Raft messages are in one group (groups never send each other Raft messages).
+fn raft_groups(traces: &[NodeTrace]) -> Vec<usize> {
+    let slot_of: std::collections::BTreeMap<NodeId, usize> = traces
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.node, i))
+        .collect();
+    let mut parent: Vec<usize> = (0..traces.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for (i, t) in traces.iter().enumerate() {
+        for f in &t.frames {
+            let Frame::Step(s) = f else { continue };
+            let Some(from) = s.received.and_then(|l| slot_of.get(&l.from).copied()) else {
+                continue;
+            };
+            let (a, b) = (root(&mut parent, i), root(&mut parent, from));
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    (0..traces.len()).map(|i| root(&mut parent, i)).collect()
 }

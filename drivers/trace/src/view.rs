@@ -24,6 +24,8 @@ pub struct ViewModel {
     pub steps: Vec<ViewStep>,
     pub messages: Vec<ViewMessage>,
     pub marks: Vec<ViewMark>,
+    /// Steps left out past [`VIEW_STEPS_MAX`] (narrow the time range to see them).
+    pub truncated_steps: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -87,6 +89,7 @@ pub fn build(traces: &[NodeTrace], title: &str, from_us: u64, to_us: u64) -> Vie
         node_steps(t, from_us, to_us, &mut steps, &mut model.marks);
     }
     steps.sort_by_key(|(s, _, _)| (s.time_us, s.node));
+    model.truncated_steps = steps.len().saturating_sub(VIEW_STEPS_MAX);
     steps.truncate(VIEW_STEPS_MAX);
     for (i, (step, sent, received)) in steps.into_iter().enumerate() {
         model.start_us = model.start_us.min(step.time_us);
@@ -118,10 +121,15 @@ pub fn build(traces: &[NodeTrace], title: &str, from_us: u64, to_us: u64) -> Vie
             }
         }
     }
+    model.marks.sort_by_key(|m| (m.time_us, m.node));
+    // A start before a node's first step must be inside the drawn range too.
+    for m in &model.marks {
+        model.start_us = model.start_us.min(m.time_us);
+        model.end_us = model.end_us.max(m.time_us);
+    }
     if model.start_us == u64::MAX {
         model.start_us = 0;
     }
-    model.marks.sort_by_key(|m| (m.time_us, m.node));
     model
 }
 

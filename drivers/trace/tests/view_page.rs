@@ -98,6 +98,7 @@ fn model() -> ViewModel {
             mark(3, 24, "start"),
             mark(2, 30, "snapshot"),
         ],
+        truncated_steps: 0,
     }
 }
 

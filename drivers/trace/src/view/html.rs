@@ -16,12 +16,19 @@ pub fn render(model: &ViewModel) -> String {
         Err(e) => return error_page(&model.title, &e.to_string()),
     };
     let title = escape(&model.title);
+    let cut = match model.truncated_steps {
+        0 => String::new(),
+        n => format!(
+            "<p class=\"hint\">{n} later steps are left out: view a narrower time range \
+             (raftkv trace view --from-us/--to-us) to see them.</p>"
+        ),
+    };
     format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
          script-src 'unsafe-inline'; style-src 'unsafe-inline'\">\n\
          <title>{title}</title>\n<style>\n{CSS}</style></head>\n<body>\n\
-         <h1>{title}</h1><div id=\"summary\"></div>\n\
+         <h1>{title}</h1>{cut}<div id=\"summary\"></div>\n\
          <div id=\"controls\">\
          <button id=\"zoom-in\" title=\"zoom in\">+</button>\
          <button id=\"zoom-out\" title=\"zoom out\">−</button>\
