@@ -8,10 +8,12 @@
 
 use std::collections::VecDeque;
 
+use serde::{Deserialize, Serialize};
+
 use crate::task::{Assignment, Attempt, AttemptId, TaskId};
 
 /// Job shape and timing. Time is counted in ticks; the driver decides how long a tick is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
     pub n_map: u32,
     pub n_reduce: u32,
@@ -66,7 +68,7 @@ pub enum ConfigError {
 }
 
 /// What happened, from the coordinator's point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Input {
     /// A worker wants something to do.
     Ask,
@@ -79,7 +81,7 @@ pub enum Input {
 }
 
 /// What the driver must do or answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Output {
     /// Hand this attempt to the asking worker.
     Assign(Assignment),

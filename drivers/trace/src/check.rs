@@ -80,12 +80,15 @@ pub fn check(traces: &[NodeTrace]) -> CheckReport {
         match &trace.frames[at.frame] {
             Frame::Header(h) if h.first_step == 0 => match live::boot(h.kind, &h.boot) {
                 Ok(m) => {
-                    let watch = &mut watches[group[at.slot]];
-                    watch.on_start(at.slot, m.node());
-                    // The application restarts at its snapshot: that is what it has
-                    // applied (as the simulators tell the watch).
-                    let node = m.node();
-                    watch.checker.on_install_at(node.id(), node.log().applied());
+                    // A machine without Raft (the MapReduce coordinator) is replayed
+                    // for the digests; the watch has nothing to look at in it.
+                    if let Some(node) = m.node() {
+                        let watch = &mut watches[group[at.slot]];
+                        watch.on_start(at.slot, node);
+                        // The application restarts at its snapshot: that is what it
+                        // has applied (as the simulators tell the watch).
+                        watch.checker.on_install_at(node.id(), node.log().applied());
+                    }
                     push(
                         &mut context,
                         format!(

@@ -33,6 +33,8 @@ pub enum Kind {
     ShardCtrl,
     /// `kv_core::shardkv::ShardGroup`: one server of a shard group.
     ShardGroup,
+    /// `mr_core::Coordinator`: the MapReduce coordinator (no Raft inside).
+    MrCoordinator,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::Kv => "kv",
             Kind::ShardCtrl => "shardctrl",
             Kind::ShardGroup => "shardgroup",
+            Kind::MrCoordinator => "mr-coordinator",
         }
     }
 }

@@ -15,7 +15,7 @@ pub(crate) trait Driven {
     /// Steps the machine with an encoded input; the output's digest, or why the input
     /// does not decode.
     fn step(&mut self, input: &[u8], obs: &mut dyn Observer) -> Result<u64, String>;
-    fn node(&self) -> &Node;
+    fn node(&self) -> Option<&Node>;
     /// The last step's output, for people.
     fn last_output(&self) -> String;
     /// The last step's outgoing messages: (to, one-line summary).
@@ -36,6 +36,7 @@ pub(crate) fn boot(kind: Kind, boot: &[u8]) -> Result<Box<dyn Driven>, String> {
         Kind::Kv => live::<Server<KvState>>(boot),
         Kind::ShardCtrl => live::<Server<ShardCtrl>>(boot),
         Kind::ShardGroup => live::<ShardGroup>(boot),
+        Kind::MrCoordinator => live::<crate::machine::MrMachine>(boot),
     }
 }
 
@@ -72,7 +73,7 @@ impl<M: Machine> Driven for Live<M> {
         Ok(digest)
     }
 
-    fn node(&self) -> &Node {
+    fn node(&self) -> Option<&Node> {
         self.machine.node()
     }
 

@@ -21,8 +21,8 @@ pub trait Machine: Sized {
 
     fn boot(boot: Self::Boot) -> Result<Self, String>;
     fn step(&mut self, input: Self::Input, obs: &mut dyn Observer) -> Self::Output;
-    /// The Raft node inside, for views and checks.
-    fn node(&self) -> &Node;
+    /// The Raft node inside, for views and checks (`None`: no Raft in this machine).
+    fn node(&self) -> Option<&Node>;
     /// The peer message an input carries, if it is one.
     fn message_in(input: &Self::Input) -> Option<&Message>;
     /// The peer messages an output sends, in order.
@@ -65,8 +65,8 @@ impl Machine for RaftMachine {
         }
     }
 
-    fn node(&self) -> &Node {
-        self.0.node()
+    fn node(&self) -> Option<&Node> {
+        Some(self.0.node())
     }
 
     fn message_in(input: &RaftInput) -> Option<&Message> {
@@ -108,8 +108,8 @@ impl<S: TracedService> Machine for Server<S> {
         self.step_observed(input, obs)
     }
 
-    fn node(&self) -> &Node {
-        Server::node(self)
+    fn node(&self) -> Option<&Node> {
+        Some(Server::node(self))
     }
 
     fn message_in(input: &Self::Input) -> Option<&Message> {
@@ -138,8 +138,8 @@ impl Machine for ShardGroup {
         self.step_observed(input, obs)
     }
 
-    fn node(&self) -> &Node {
-        self.server().node()
+    fn node(&self) -> Option<&Node> {
+        Some(self.server().node())
     }
 
     fn message_in(input: &GroupInput) -> Option<&Message> {
@@ -151,5 +151,39 @@ impl Machine for ShardGroup {
 
     fn messages_out(output: &GroupReady) -> &[Message] {
         &output.messages
+    }
+}
+
+/// The MapReduce coordinator: which task goes to which worker, and which completion
+/// counts. No Raft inside, so a check has nothing to watch in it; replay and view work.
+pub struct MrMachine(pub mr_core::Coordinator);
+
+impl Machine for MrMachine {
+    const KIND: Kind = Kind::MrCoordinator;
+    type Boot = mr_core::Config;
+    type Input = mr_core::Input;
+    /// A refused report is part of the output (its reason as text).
+    type Output = Result<mr_core::Output, String>;
+
+    fn boot(config: mr_core::Config) -> Result<Self, String> {
+        mr_core::Coordinator::new(config)
+            .map(MrMachine)
+            .map_err(|e| e.to_string())
+    }
+
+    fn step(&mut self, input: mr_core::Input, _obs: &mut dyn Observer) -> Self::Output {
+        self.0.step(input).map_err(|e| e.to_string())
+    }
+
+    fn node(&self) -> Option<&Node> {
+        None
+    }
+
+    fn message_in(_: &mr_core::Input) -> Option<&Message> {
+        None
+    }
+
+    fn messages_out(_: &Self::Output) -> &[Message] {
+        &[]
     }
 }

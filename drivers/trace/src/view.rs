@@ -164,23 +164,14 @@ fn node_steps(
                     continue;
                 };
                 *n += 1;
-                let before = (
-                    m.node().role(),
-                    m.node().log().committed(),
-                    m.node().log().snapshot_position().index,
-                );
+                let before = seen(m.as_ref());
                 if m.step(&s.input, &mut ()).is_err() {
                     continue;
                 }
                 if !(from_us..=to_us).contains(&s.time_us) {
                     continue;
                 }
-                let node = m.node();
-                let after = (
-                    node.role(),
-                    node.log().committed(),
-                    node.log().snapshot_position().index,
-                );
+                let after = seen(m.as_ref());
                 mark_changes(t.node, s.time_us, before, after, marks);
                 let sent = s
                     .sent
@@ -194,9 +185,11 @@ fn node_steps(
                         time_us: s.time_us,
                         step: *n,
                         incarnation: *incarnation,
-                        role: format!("{:?}", node.role()).to_lowercase(),
-                        term: node.term(),
-                        commit: node.log().committed(),
+                        role: m.node().map_or("coordinator".into(), |n| {
+                            format!("{:?}", n.role()).to_lowercase()
+                        }),
+                        term: m.node().map_or(0, |n| n.term()),
+                        commit: after.1,
                         input: cut(m.describe_input(&s.input)),
                         output: cut(m.last_output()),
                     },
@@ -209,6 +202,17 @@ fn node_steps(
 }
 
 type Seen = (raft_core::Role, u64, u64);
+
+/// Role, commit and snapshot index of a machine's node (a follower at 0 without one).
+fn seen(m: &dyn Driven) -> Seen {
+    m.node().map_or((raft_core::Role::Follower, 0, 0), |n| {
+        (
+            n.role(),
+            n.log().committed(),
+            n.log().snapshot_position().index,
+        )
+    })
+}
 
 fn mark_changes(node: NodeId, time_us: u64, before: Seen, after: Seen, marks: &mut Vec<ViewMark>) {
     let mut mark = |kind: &str, text: String| {

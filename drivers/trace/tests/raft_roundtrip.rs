@@ -47,24 +47,41 @@ fn cluster(dir: &Path) {
         .collect();
     let mut net = VecDeque::new();
     let mut time_us = 0;
-    step(&mut peers[0], time_us, RaftInput::Step(Input::Campaign), &mut net);
+    step(
+        &mut peers[0],
+        time_us,
+        RaftInput::Step(Input::Campaign),
+        &mut net,
+    );
     for round in 0..200u64 {
         time_us += 1000;
         if round % 4 == 0 {
-            let data = format!("entry {round}").into_bytes().into();
-            step(&mut peers[0], time_us, RaftInput::Step(Input::Propose { data }), &mut net);
+            let data = format!("entry {round}").into_bytes();
+            step(
+                &mut peers[0],
+                time_us,
+                RaftInput::Step(Input::Propose { data }),
+                &mut net,
+            );
         }
-        for p in 0..3 {
-            step(&mut peers[p], time_us, RaftInput::Step(Input::Tick), &mut net);
+        for peer in peers.iter_mut() {
+            step(peer, time_us, RaftInput::Step(Input::Tick), &mut net);
         }
         while let Some(m) = net.pop_front() {
             let to = usize::try_from(m.to).unwrap() - 1;
-            step(&mut peers[to], time_us, RaftInput::Step(Input::Message(m)), &mut net);
+            step(
+                &mut peers[to],
+                time_us,
+                RaftInput::Step(Input::Message(m)),
+                &mut net,
+            );
         }
     }
-    assert!(peers.iter().all(|p| p.machine.node().log().committed() >= 50));
+    assert!(peers
+        .iter()
+        .all(|p| p.machine.0.node().log().committed() >= 50));
     for p in peers {
-        let id = p.machine.node().id();
+        let id = p.machine.0.node().id();
         let bytes = p.recorder.into_bytes().unwrap();
         std::fs::write(dir.join(trace::file::file_name(id, 0)), bytes).unwrap();
     }
@@ -85,9 +102,11 @@ fn bare_raft_nodes_replay_identically_and_a_changed_input_is_named() {
 
     // Node 2's 300th step becomes a proposal (a follower refuses it: another output).
     let mut t = traces.into_iter().nth(1).unwrap();
-    let Frame::Step(s) = &mut t.frames[300] else { panic!("a step") };
+    let Frame::Step(s) = &mut t.frames[300] else {
+        panic!("a step")
+    };
     let propose = RaftInput::Step(Input::Propose {
-        data: b"forged".to_vec().into(),
+        data: b"forged".to_vec(),
     });
     s.input = postcard::to_allocvec(&propose).unwrap();
     let mut bytes = MAGIC.to_vec();

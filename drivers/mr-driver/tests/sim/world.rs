@@ -12,6 +12,8 @@ use mr_core::{
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim_kit::queue::EventQueue;
+use trace::machine::MrMachine;
+use trace::Recorder;
 
 const TICK_MS: u64 = 100;
 const TIMEOUT_TICKS: u64 = 10;
@@ -86,6 +88,9 @@ pub struct World {
     faults: Faults,
     /// Everything that happened, for the determinism check.
     pub trace: Vec<String>,
+    /// The coordinator's steps as a replayable trace, when asked
+    /// (`sim_kit::seeds::trace_request`): written on drop, also when a run fails.
+    recording: Option<(std::path::PathBuf, Recorder<MrMachine>)>,
 }
 
 impl World {
@@ -122,6 +127,12 @@ impl World {
             commits: 0,
             faults,
             trace: Vec::new(),
+            recording: sim_kit::seeds::trace_request().map(|dir| {
+                let sink = trace::Sink::memory();
+                let note = format!("mr coordinator simulation, seed {seed}");
+                let r = Recorder::start(sink, 1, 1, 0, &config, note);
+                (dir.join(format!("seed{seed}")), r)
+            }),
         };
         world.schedule(TICK_MS, Event::Tick);
         for worker in 0..n_workers {
@@ -170,10 +181,22 @@ impl World {
         self.output_lines()
     }
 
+    /// Steps the coordinator, recording the step if the run is recorded.
+    fn core_step(&mut self, input: Input) -> Result<Output, mr_core::StepError> {
+        let Some((_, r)) = self.recording.as_mut() else {
+            return self.core.step(input);
+        };
+        let bytes = Recorder::<MrMachine>::encode_input(&input);
+        let out = self.core.step(input);
+        let recorded = out.clone().map_err(|e| e.to_string());
+        r.record(self.now_ms * 1000, bytes, None, &recorded);
+        out
+    }
+
     fn handle(&mut self, event: Event) {
         match event {
             Event::Tick => {
-                let out = self.core.step(Input::Tick).unwrap();
+                let out = self.core_step(Input::Tick).unwrap();
                 self.trace.push(format!("  -> {out:?}"));
                 if !self.core.is_done() {
                     self.schedule(TICK_MS, Event::Tick);
@@ -207,7 +230,7 @@ impl World {
 
     fn ask(&mut self, worker: usize) {
         let life = self.workers[worker].life;
-        match self.core.step(Input::Ask).unwrap() {
+        match self.core_step(Input::Ask).unwrap() {
             Output::Assign(a) => {
                 let roll = self.rng.gen_range(0..100);
                 let duration_ms = match roll {
@@ -317,7 +340,7 @@ impl World {
         } else {
             Input::Failed(a)
         };
-        let out = self.core.step(input).unwrap();
+        let out = self.core_step(input).unwrap();
         self.trace.push(format!("  -> {out:?}"));
         let n_reduce = self.core.config().n_reduce;
         match out {
@@ -383,4 +406,18 @@ fn random_text(rng: &mut ChaCha8Rng) -> String {
         .map(|_| WORDS[rng.gen_range(0..WORDS.len())])
         .collect::<Vec<_>>()
         .join(if rng.gen_bool(0.5) { " " } else { ", " })
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let Some((dir, r)) = self.recording.take() else {
+            return;
+        };
+        let bytes = r.into_bytes().expect("an in-memory recorder");
+        let written = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(dir.join(trace::file::file_name(1, 0)), bytes));
+        if let Err(e) = written {
+            eprintln!("cannot write the trace to {}: {e}", dir.display());
+        }
+    }
 }
