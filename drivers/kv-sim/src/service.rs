@@ -20,7 +20,7 @@ pub trait SimService: StateMachine<Op: PartialEq> + 'static {
 
     /// A recorder for a server of this service starting now, continuing `earlier`
     /// (its trace so far), if the service's traces can be replayed.
-    fn recorder(_start: RecorderStart) -> Option<Box<dyn ServerRecorder<Self>>> {
+    fn recorder(_start: RecorderStart) -> Option<Box<ServerRecorder<Self>>> {
         None
     }
 }
@@ -42,7 +42,7 @@ impl SimService for KvState {
         workload.next(client, rng)
     }
 
-    fn recorder(s: RecorderStart) -> Option<Box<dyn ServerRecorder<Self>>> {
+    fn recorder(s: RecorderStart) -> Option<Box<ServerRecorder<Self>>> {
         Some(kv_recorder(s))
     }
 }

@@ -15,7 +15,7 @@ pub use crate::sim_server::SimServer;
 
 use crate::client::{index_of, net_id, SimClient};
 use crate::history::HistoryOp;
-use crate::recording::SimRecording;
+use crate::recording::{new_recording, ServiceRecording};
 use crate::service::{RecorderStart, SimService};
 
 pub type ServerTweak = Box<dyn Fn(&mut ServerConfig)>;
@@ -108,7 +108,7 @@ pub struct ServiceWorld<S: SimService> {
     pub(crate) last_history_time: u64,
     pub counters: KvCounters,
     /// Recording the run as a trace, when asked (`sim_kit::seeds::trace_request`).
-    recording: Option<SimRecording<S>>,
+    recording: Option<ServiceRecording<S>>,
 }
 
 /// Lab 3's world: key/value servers and clients.
@@ -134,7 +134,7 @@ impl<S: SimService> ServiceWorld<S> {
             tweak,
         };
         let recording = sim_kit::seeds::trace_request()
-            .map(|dir| SimRecording::new(dir.join(format!("seed{}", cfg.world.seed)), servers));
+            .map(|dir| new_recording::<S>(dir.join(format!("seed{}", cfg.world.seed)), servers));
         let mut w = ServiceWorld {
             recording,
             world: World::new(cfg.world, RaftWatch::for_service()),

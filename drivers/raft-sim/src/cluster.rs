@@ -10,6 +10,9 @@ use std::convert::Infallible;
 use raft_core::{Config, Entry, Input, Message, Node, NodeId, Pipeline, StepError, Work, WriteId};
 use sim_kit::watch::RaftWatch;
 use sim_kit::{NetConfig, Sim, World, WorldConfig};
+use trace::machine::{Boot, RaftInput, RaftMachine};
+use trace::sim::{Messages, SimRecording};
+use trace::{Recorder, Sink};
 
 mod app;
 mod read_check;
@@ -75,7 +78,11 @@ pub struct Cluster {
     next_read_id: u64,
     /// Ids of every confirmed read, in confirmation order.
     reads_confirmed_ids: Vec<u64>,
+    /// The run as a replayable trace, when asked (`sim_kit::seeds::trace_request`).
+    recording: Option<Recording>,
 }
+
+type Recording = SimRecording<RaftInput, Result<Work, String>>;
 
 impl Cluster {
     pub fn new(cfg: SimConfig) -> Self {
@@ -85,7 +92,12 @@ impl Cluster {
     /// Like `new`, with a hook that edits every node's `Config` (tests, bug injection).
     pub fn with_tweak(cfg: SimConfig, tweak: Option<ConfigTweak>) -> Self {
         let n = cfg.world.nodes;
+        let recording = sim_kit::seeds::trace_request().map(|dir| {
+            let dir = dir.join(format!("seed{}", cfg.world.seed));
+            SimRecording::new(dir, n, Messages::of::<RaftMachine>(), sim_kit::id_of)
+        });
         let mut cluster = Cluster {
+            recording,
             world: World::new(cfg.world, RaftWatch::default()),
             snapshot_interval: cfg.snapshot_interval,
             initial_voters: cfg.initial_voters,
@@ -163,7 +175,16 @@ impl Cluster {
         slot: usize,
         input: Input,
     ) -> Result<Option<raft_core::LogPosition>, StepError> {
-        let work = self.world.step_pipeline(slot, input)?;
+        let kept = self
+            .recording
+            .as_mut()
+            .and_then(|r| r.before(slot, &RaftInput::Step(input.clone())));
+        let stepped = self.world.step_pipeline(slot, input);
+        if let (Some(r), Some(kept)) = (self.recording.as_mut(), kept) {
+            let out = stepped.clone().map_err(|e| e.to_string());
+            r.record(slot, self.world.now_us(), kept, &out);
+        }
+        let work = stepped?;
         let proposed = work.proposed;
         self.carry_out(slot, work);
         Ok(proposed)
@@ -212,11 +233,19 @@ impl Sim for Cluster {
         let voters = self.voters(slot);
         let tweak = &self.tweak;
         let applied = &mut self.applied[slot];
+        let recording = self.recording.is_some();
+        let mut booted = None;
         self.world.start(slot, |boot| {
             let mut cfg = Config::new(boot.id, voters);
             cfg.seed = boot.seed;
             if let Some(tweak) = tweak {
                 tweak(&mut cfg);
+            }
+            if recording {
+                booted = Some(Boot {
+                    config: cfg.clone(),
+                    restored: boot.restored.clone(),
+                });
             }
             if let Some(snapshot) = &boot.restored.snapshot {
                 *applied = app::decode(slot, &snapshot.data)?;
@@ -225,6 +254,21 @@ impl Sim for Cluster {
                 .map_err(|e| format!("node {} cannot restart from its own disk: {e}", slot + 1))?;
             Ok(Pipeline::new(node))
         });
+        if let (Some(r), Some(boot)) = (self.recording.as_mut(), booted) {
+            let sink = r.end(slot).map_or_else(Sink::memory, Sink::Memory);
+            let (id, now) = (boot.config.id, self.world.now_us());
+            let note = format!("raft-sim node {id}");
+            let mut rec = Recorder::<RaftMachine>::start(
+                sink,
+                id,
+                r.next_incarnation(slot),
+                now,
+                &boot,
+                note,
+            );
+            rec.with_outputs = true;
+            r.begin(slot, Some(Box::new(rec)));
+        }
         // The application restarts with what it applied up to the node's applied index.
         let node = self.node(slot).expect("just started");
         let restored = self.applied[slot].len().min(node.log().applied() as usize);
@@ -243,7 +287,14 @@ impl Sim for Cluster {
     }
 
     fn on_persisted(&mut self, slot: usize, id: WriteId) {
+        let kept = self
+            .recording
+            .as_mut()
+            .and_then(|r| r.before(slot, &RaftInput::Persisted(id)));
         let work = self.world.persist_pipeline(slot, id);
+        if let (Some(r), Some(kept)) = (self.recording.as_mut(), kept) {
+            r.record(slot, self.world.now_us(), kept, &Ok(work.clone()));
+        }
         self.carry_out(slot, work);
     }
 
@@ -254,5 +305,16 @@ impl Sim for Cluster {
     fn on_kill(&mut self, slot: usize) {
         // A crashed node's open reads will never be answered.
         self.reads_open.retain(|&(at, _), _| at != slot);
+    }
+}
+
+/// A recording cluster writes its trace when it goes, also while a failed run unwinds.
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(r) = self.recording.as_mut() {
+            if let Err(e) = r.write() {
+                eprintln!("cannot write the trace to {}: {e}", r.dir.display());
+            }
+        }
     }
 }

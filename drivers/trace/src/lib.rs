@@ -27,6 +27,7 @@ mod live;
 pub mod machine;
 mod recorder;
 pub mod replay;
+pub mod sim;
 pub mod view;
 
 pub use file::{Sink, TraceError};

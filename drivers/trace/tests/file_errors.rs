@@ -54,26 +54,41 @@ fn a_good_file_reads_whole() {
 #[test]
 fn bad_files_say_what_and_where() {
     let good = file(&[header(FORMAT_VERSION), step(1), step(2), step(3)]);
-    assert!(matches!(read(b"GIF89a..."), Err(TraceError::NotATrace { .. })));
+    assert!(matches!(
+        read(b"GIF89a..."),
+        Err(TraceError::NotATrace { .. })
+    ));
     let other_version = file(&[header(FORMAT_VERSION + 1)]);
     let e = read(&other_version).unwrap_err();
-    assert!(matches!(e, TraceError::Version { found, .. } if found == FORMAT_VERSION + 1), "{e}");
+    assert!(
+        matches!(e, TraceError::Version { found, .. } if found == FORMAT_VERSION + 1),
+        "{e}"
+    );
     assert!(e.to_string().contains("version"), "{e}");
 
     let mut flipped = good.clone();
     let middle = good.len() / 2;
     flipped[middle] ^= 0x40;
     let e = read(&flipped).unwrap_err();
-    assert!(matches!(e, TraceError::Corrupt { offset, .. } if offset <= middle as u64), "{e}");
+    assert!(
+        matches!(e, TraceError::Corrupt { offset, .. } if offset <= middle as u64),
+        "{e}"
+    );
 
     let mut huge = MAGIC.to_vec();
     huge.extend_from_slice(&u32::MAX.to_le_bytes());
     huge.extend_from_slice(&[0; 16]);
     let e = read(&huge).unwrap_err();
-    assert!(e.to_string().contains("at most"), "the length is refused before allocating: {e}");
+    assert!(
+        e.to_string().contains("at most"),
+        "the length is refused before allocating: {e}"
+    );
 
     let no_header = file(&[step(1)]);
-    assert!(matches!(read(&no_header), Err(TraceError::Corrupt { offset: 8, .. })));
+    assert!(matches!(
+        read(&no_header),
+        Err(TraceError::Corrupt { offset: 8, .. })
+    ));
 }
 
 #[test]
