@@ -5,6 +5,7 @@
 
 mod harness;
 mod node;
+mod recording;
 mod world;
 
 pub use node::ShardNode;

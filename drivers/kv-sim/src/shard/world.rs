@@ -21,6 +21,7 @@ use sim_kit::watch::RaftWatch;
 use sim_kit::{id_of, slot_of, NetConfig, Sim, World, WorldConfig};
 
 use super::node::ShardNode;
+use super::recording::ShardRecording;
 use crate::client::Workload;
 use crate::history::HistoryOp;
 
@@ -99,6 +100,8 @@ pub struct ShardWorld {
     pub(crate) admin: Admin,
     pub(crate) history: Vec<HistoryOp<Op, Outcome>>,
     pub(crate) last_history_time: u64,
+    /// The run as replayable traces, when asked (`sim_kit::seeds::trace_request`).
+    recording: Option<ShardRecording>,
 }
 
 /// The Raft group a slot belongs to: 0 the controller, 1 + g group g.
@@ -152,7 +155,10 @@ impl ShardWorld {
                 completed: Vec::new(),
             })
             .collect();
+        let recording = sim_kit::seeds::trace_request()
+            .map(|dir| ShardRecording::new(dir.join(format!("seed{}", cfg.seed)), nodes));
         let mut w = ShardWorld {
+            recording,
             world: World::new(wc, RaftWatch::for_service()),
             max_raft_state_bytes: cfg.max_raft_state_bytes,
             watches: (0..=GIDS.len()).map(|_| RaftWatch::for_service()).collect(),
@@ -207,28 +213,48 @@ fn server_config(slot: usize, seed: u64, max_raft_state_bytes: Option<usize>) ->
     cfg
 }
 
-fn build(
+/// How the node in `slot` is configured: a controller server or a group server.
+pub(crate) enum NodeConfig {
+    Ctrl(ServerConfig),
+    Group(ShardGroupConfig),
+}
+
+pub(crate) fn node_config(
     slot: usize,
-    boot: sim_kit::Boot,
+    seed: u64,
     max_raft_state_bytes: Option<usize>,
-) -> Result<ShardNode, String> {
-    let cfg = server_config(slot, boot.seed, max_raft_state_bytes);
-    let why = |e: kv_core::ServerError| format!("server {} cannot restart: {e}", slot + 1);
+) -> NodeConfig {
+    let cfg = server_config(slot, seed, max_raft_state_bytes);
     match raft_group_of(slot) {
-        0 => Ok(ShardNode::Ctrl(
-            ShardCtrlServer::new(cfg, boot.restored).map_err(why)?,
-        )),
+        0 => NodeConfig::Ctrl(cfg),
         g => {
             let ctrl = ClerkConfig::new(GROUP_CLIENT_BASE + slot as u64, ctrl_ids());
-            let gcfg = ShardGroupConfig::new(cfg, GIDS[g - 1], ctrl);
-            Ok(ShardNode::Group(
-                ShardGroup::new(gcfg, boot.restored).map_err(why)?,
-            ))
+            NodeConfig::Group(ShardGroupConfig::new(cfg, GIDS[g - 1], ctrl))
         }
     }
 }
 
+fn build(
+    slot: usize,
+    config: NodeConfig,
+    restored: raft_core::RestoredState,
+) -> Result<ShardNode, String> {
+    let why = |e: kv_core::ServerError| format!("server {} cannot restart: {e}", slot + 1);
+    match config {
+        NodeConfig::Ctrl(cfg) => Ok(ShardNode::Ctrl(
+            ShardCtrlServer::new(cfg, restored).map_err(why)?,
+        )),
+        NodeConfig::Group(gcfg) => Ok(ShardNode::Group(
+            ShardGroup::new(gcfg, restored).map_err(why)?,
+        )),
+    }
+}
+
 impl ShardWorld {
+    pub(crate) fn recording_mut(&mut self) -> Option<&mut ShardRecording> {
+        self.recording.as_mut()
+    }
+
     /// Steps the node at `slot` under its group's watch.
     fn step_node<R>(
         &mut self,
@@ -246,21 +272,35 @@ impl ShardWorld {
     }
 
     pub(crate) fn step_group(&mut self, slot: usize, input: GroupInput) {
+        let kept = self
+            .recording
+            .as_mut()
+            .and_then(|r| r.groups.before(slot, &input));
         let ready = self.step_node(slot, |node, obs| match node {
             ShardNode::Group(g) => Some(g.step_observed(input, obs)),
             ShardNode::Ctrl(_) => None,
         });
+        if let (Some(r), Some(kept), Some(ready)) = (self.recording.as_mut(), kept, &ready) {
+            r.groups.record(slot, self.world.now_us(), kept, ready);
+        }
         if let Some(ready) = ready {
             self.carry_out_group(slot, ready);
         }
     }
 
     fn step_ctrl(&mut self, slot: usize, input: ShardCtrlServerInput) {
+        let kept = self
+            .recording
+            .as_mut()
+            .and_then(|r| r.ctrl.before(slot, &input));
         let ready = self.step_node(slot, |node, obs| match node {
             ShardNode::Ctrl(s) => Some(s.step_observed(input, obs)),
             ShardNode::Group(_) => None,
         });
         let Some(ready) = ready else { return };
+        if let (Some(r), Some(kept)) = (self.recording.as_mut(), kept) {
+            r.ctrl.record(slot, self.world.now_us(), kept, &ready);
+        }
         for m in ready.messages {
             self.world.send(m);
         }
@@ -379,7 +419,20 @@ impl Sim for ShardWorld {
 
     fn start(&mut self, slot: usize) {
         let max_bytes = self.max_raft_state_bytes;
-        self.world.start(slot, |boot| build(slot, boot, max_bytes));
+        let recording = self.recording.is_some();
+        let mut booted = None;
+        self.world.start(slot, |boot| {
+            if recording {
+                booted = Some((
+                    node_config(slot, boot.seed, max_bytes),
+                    boot.restored.clone(),
+                ));
+            }
+            build(slot, node_config(slot, boot.seed, max_bytes), boot.restored)
+        });
+        if let (Some(r), Some((config, restored))) = (self.recording.as_mut(), booted) {
+            r.begin(slot, config, restored, self.world.now_us());
+        }
         let node = self.world.node(slot).expect("just started");
         let raft = sim_kit::SimNode::raft(node);
         let watch = &mut self.watches[raft_group_of(slot)];
