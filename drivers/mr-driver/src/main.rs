@@ -125,6 +125,10 @@ struct JobArgs {
     /// holding a task has --task-timeout-ms more).
     #[arg(long, default_value_t = 10_000)]
     idle_timeout_ms: u64,
+    /// Record the coordinator's every step as a trace in DIR (`raftkv trace replay
+    /// DIR` replays it).
+    #[arg(long, value_name = "DIR")]
+    trace_dir: Option<PathBuf>,
     /// Input files, one map task each.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
@@ -137,6 +141,7 @@ impl JobArgs {
         options.task_timeout_ms = self.task_timeout_ms;
         options.tick_ms = self.tick_ms;
         options.idle_timeout_ms = self.idle_timeout_ms;
+        options.trace_dir = self.trace_dir;
         options
     }
 }

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use mr_core::{Config, ConfigError, Coordinator, Input, Output, Phase, Stats, StepError, TaskId};
 
+use trace::machine::MrMachine;
+use trace::Recorder;
+
 use crate::connections::{is_timeout, Admission, ConnectionId, Deadlined, Registry};
 use crate::files::{self, check_input, tmp_dir, FilesError};
 use crate::frame::{read_frame, write_frame, FrameError};
@@ -36,6 +39,9 @@ pub struct ServerOptions {
     /// connecting, for the first), or it is closed. A worker holding a task has
     /// `task_timeout_ms` more to report it.
     pub idle_timeout_ms: u64,
+    /// Record the coordinator's every step in this directory (`raftkv trace replay`
+    /// reads it).
+    pub trace_dir: Option<PathBuf>,
 }
 
 impl ServerOptions {
@@ -51,6 +57,7 @@ impl ServerOptions {
             wait_retry_ms: 20,
             connections_max: 256,
             idle_timeout_ms: 10_000,
+            trace_dir: None,
         }
     }
 }
@@ -76,6 +83,8 @@ pub enum ServerError {
     JobFailed { task: TaskId, reason: String },
     #[error("cannot commit output: {0}")]
     Commit(FilesError),
+    #[error("cannot record the trace: {0}")]
+    Trace(trace::TraceError),
 }
 
 /// Where the job is, for progress bars.
@@ -93,9 +102,26 @@ struct State {
     inputs: Vec<InputFile>,
     last_failure: String,
     fatal: Option<FilesError>,
+    recorder: Option<Recorder<MrMachine>>,
 }
 
 impl State {
+    /// Steps the coordinator, recording the step if a trace is being recorded.
+    fn step(&mut self, input: Input) -> Result<Output, StepError> {
+        let Some(r) = self.recorder.as_mut() else {
+            return self.core.step(input);
+        };
+        let bytes = Recorder::<MrMachine>::encode_input(&input);
+        let out = self.core.step(input);
+        r.record(
+            unix_us(),
+            bytes,
+            None,
+            &out.clone().map_err(|e| e.to_string()),
+        );
+        r.flush();
+        out
+    }
     fn finished(&self) -> bool {
         self.fatal.is_some() || matches!(self.core.phase(), Phase::Done | Phase::Failed(_))
     }
@@ -143,6 +169,10 @@ impl Server {
             ..Config::new(n_map, options.n_reduce)
         };
         let core = Coordinator::new(config)?;
+        let recorder = match &options.trace_dir {
+            Some(dir) => Some(start_recorder(dir, &config)?),
+            None => None,
+        };
         let listener = TcpListener::bind(options.listen).map_err(|source| ServerError::Bind {
             addr: options.listen,
             source,
@@ -157,6 +187,7 @@ impl Server {
                 inputs,
                 last_failure: String::new(),
                 fatal: None,
+                recorder,
             }),
             changed: Condvar::new(),
             connections: Registry::default(),
@@ -268,11 +299,7 @@ impl Shared {
         if state.fatal.is_some() {
             return Reply::Exit;
         }
-        match state
-            .core
-            .step(Input::Ask)
-            .expect("asking cannot be malformed")
-        {
+        match state.step(Input::Ask).expect("asking cannot be malformed") {
             Output::Assign(assignment) => {
                 let input = match assignment.attempt.task {
                     TaskId::Map(map) => Some(state.inputs[map as usize].clone()),
@@ -318,7 +345,7 @@ impl Shared {
                 Input::Failed(attempt)
             }
         };
-        match state.core.step(input)? {
+        match state.step(input)? {
             Output::Commit(attempt) => {
                 if let Err(e) = files::commit(&self.work_dir, attempt, n_reduce) {
                     state.fatal.get_or_insert(e);
@@ -412,14 +439,34 @@ fn tick_loop(shared: &Shared, tick: Duration) {
         if state.finished() {
             return;
         }
-        if let Output::Ticked { timed_out } = state
-            .core
-            .step(Input::Tick)
-            .expect("ticks are always valid")
+        if let Output::Ticked { timed_out } =
+            state.step(Input::Tick).expect("ticks are always valid")
         {
             if timed_out > 0 {
                 eprintln!("mr coordinator: {timed_out} task(s) timed out; handing them out again");
             }
         }
+    }
+}
+
+fn unix_us() -> u64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// The coordinator's trace, as node 1 of its directory: the coordinator is one process.
+fn start_recorder(
+    dir: &std::path::Path,
+    config: &Config,
+) -> Result<Recorder<MrMachine>, ServerError> {
+    let files =
+        trace::file::RotatingFiles::create(dir, 1, 64 << 20, 16).map_err(ServerError::Trace)?;
+    let incarnation = u64::from(std::process::id());
+    let note = format!("mr coordinator {}", env!("CARGO_PKG_VERSION"));
+    let sink = trace::Sink::Files(Box::new(files));
+    let mut r = Recorder::start(sink, 1, incarnation, unix_us(), config, note);
+    match r.take_failure() {
+        Some(e) => Err(ServerError::Trace(e)),
+        None => Ok(r),
     }
 }
