@@ -691,7 +691,7 @@ fn hostile_peers_never_panic_a_server() {
                                             1 => EntryKind::Membership,
                                             _ => EntryKind::Normal,
                                         },
-                                        data: data(&mut rng),
+                                        data: data(&mut rng).into(),
                                     }
                                 })
                                 .collect();

@@ -138,7 +138,7 @@ mod tests {
                 term: u64::MAX,
                 index: i,
                 kind: EntryKind::Normal,
-                data: vec![7; 100 * i as usize],
+                data: vec![7; 100 * i as usize].into(),
             })
             .collect();
         let m = Message {

@@ -17,7 +17,7 @@ fn entry(term: u64, index: u64) -> Entry {
         term,
         index,
         kind: EntryKind::Normal,
-        data: vec![],
+        data: vec![].into(),
     }
 }
 

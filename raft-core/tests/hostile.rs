@@ -223,7 +223,7 @@ fn append(
             // Mostly contiguous after prev_index; sometimes anywhere.
             index: index.map_or(prev_index.wrapping_add(i as u64 + 1), |n| n.of(last)),
             kind: EntryKind::Normal,
-            data: vec![i as u8],
+            data: vec![i as u8].into(),
         })
         .collect();
     MessageBody::Append {
@@ -449,7 +449,11 @@ fn concrete_restored(r: &Restored) -> RestoredState {
             } else {
                 EntryKind::Normal
             },
-            data: if *conf { vec![1, 1, 1] } else { vec![] },
+            data: if *conf {
+                vec![1, 1, 1].into()
+            } else {
+                vec![].into()
+            },
         })
         .collect();
     RestoredState {

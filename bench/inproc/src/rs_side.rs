@@ -45,7 +45,10 @@ impl Cluster {
         self.net.extend(ready.take_messages());
         count(ready.take_committed_entries(), applied, applied_bytes);
         if !ready.entries().is_empty() {
-            node.mut_store().wl().append(ready.entries()).expect("append");
+            node.mut_store()
+                .wl()
+                .append(ready.entries())
+                .expect("append");
         }
         if let Some(hs) = ready.hs() {
             node.mut_store().wl().set_hardstate(hs.clone());
@@ -85,7 +88,8 @@ impl Side for Cluster {
                     check_quorum: true,
                     ..Config::default()
                 };
-                let store = MemStorage::new_with_conf_state(ConfState::from((vec![1, 2, 3], vec![])));
+                let store =
+                    MemStorage::new_with_conf_state(ConfState::from((vec![1, 2, 3], vec![])));
                 Peer {
                     node: RawNode::new(&cfg, store, &logger).expect("a valid configuration"),
                     applied: 0,
@@ -108,7 +112,9 @@ impl Side for Cluster {
         if shape.one_at_a_time {
             for _ in 0..shape.batch {
                 let leader = &mut self.peers[0].node;
-                leader.propose(vec![], payload()).expect("the leader accepts");
+                leader
+                    .propose(vec![], payload())
+                    .expect("the leader accepts");
                 self.on_ready(0);
             }
         } else {

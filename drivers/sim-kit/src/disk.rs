@@ -166,7 +166,7 @@ mod tests {
                 term,
                 index,
                 kind: EntryKind::Normal,
-                data: vec![],
+                data: vec![].into(),
             })
             .collect();
         let write = Write {

@@ -6,7 +6,7 @@ fn entry(term: u64, index: u64, kind: EntryKind, data: &[u8]) -> Entry {
         term,
         index,
         kind,
-        data: data.to_vec(),
+        data: data.into(),
     }
 }
 

@@ -77,7 +77,7 @@ impl App {
 
     fn apply(&mut self, e: &Entry) {
         if e.kind == EntryKind::Normal {
-            self.commands.push((e.index, e.data.clone()));
+            self.commands.push((e.index, e.data.to_vec()));
         }
         self.applied = e.index;
     }
