@@ -34,7 +34,7 @@ impl Node {
             } => {
                 self.heard_from_leader(m.from);
                 let chunk = Chunk {
-                    meta,
+                    meta: *meta,
                     total_bytes,
                     offset,
                     data,

@@ -482,18 +482,9 @@ impl Node {
         assert_eq!(self.role == Role::Leader, self.leader == Some(self.cfg.id));
         if self.role == Role::Leader {
             assert!(self.promotable(), "a leader is a voter");
-            // Checked against the membership itself, not only the cached peer list, and
-            // without building sets: this runs on every step.
-            let me = self.cfg.id;
-            let m = &self.membership;
-            assert!(
-                self.progress.len() == others_in(m, me)
-                    && self.progress.keys().all(|&p| p != me && m.contains(p)),
-                "a leader tracks exactly the other members"
-            );
             assert!(
                 self.progress.keys().eq(self.peer_ids.iter()),
-                "the cached peers are the tracked ones"
+                "a leader tracks exactly the other members"
             );
             assert!(self.pending_conf_index <= self.log.last_index());
             let next_max = self.log.last_index() + 1;
@@ -507,6 +498,17 @@ impl Node {
         assert!(
             self.membership_index <= self.log.committed(),
             "configurations in force are committed"
+        );
+        // The peer list is recomputed wherever the membership changes; checking it
+        // against the membership costs set lookups per member, so on every step only
+        // where debug assertions are on (the tests and simulators).
+        debug_assert!(
+            self.peer_ids.len() == others_in(&self.membership, self.cfg.id)
+                && self
+                    .peer_ids
+                    .iter()
+                    .all(|&p| p != self.cfg.id && self.membership.contains(p)),
+            "the cached peers are the other members"
         );
         if self.role == Role::Candidate {
             assert_eq!(self.vote, Some(self.cfg.id), "a candidate votes for itself");

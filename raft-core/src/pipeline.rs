@@ -55,6 +55,21 @@ impl Write {
     /// The meaning of the write: what a disk holding `state` holds after it. Every
     /// in-memory store uses this, and a real store must end up equivalent.
     pub fn apply_to(&self, state: &mut RestoredState) {
+        if self.make_room(state) {
+            state.entries.extend_from_slice(&self.entries);
+        }
+    }
+
+    /// [`Write::apply_to`] for a driver done with the write: its entries move into
+    /// `state` instead of being cloned.
+    pub fn apply_into(self, state: &mut RestoredState) {
+        if self.make_room(state) {
+            state.entries.extend(self.entries);
+        }
+    }
+
+    /// Everything but appending the entries; returns whether there are any to append.
+    fn make_room(&self, state: &mut RestoredState) -> bool {
         if let Some(sw) = &self.snapshot {
             let s = sw.snapshot();
             let covered = match sw {
@@ -80,8 +95,9 @@ impl Write {
                 "a write leaves a gap in the log"
             );
             state.entries.truncate(keep);
-            state.entries.extend_from_slice(&self.entries);
+            return true;
         }
+        false
     }
 }
 
@@ -297,20 +313,22 @@ impl Pipeline {
         // Confirmed reads promise nothing about local durability (their index is
         // committed, so durable on a quorum), and the application serves each only once
         // it has applied that index: they leave at once rather than behind the writes.
-        let reads = Apply {
-            reads,
-            reads_aborted,
-            ..Apply::default()
-        };
-        if !reads.is_empty() {
-            work.applies.push(reads);
+        if !reads.is_empty() || !reads_aborted.is_empty() {
+            work.applies.push(Apply {
+                reads,
+                reads_aborted,
+                ..Apply::default()
+            });
         }
-        let apply = Apply {
-            install,
-            committed,
-            membership,
-            ..Apply::default()
-        };
+        // Built only when there is something to apply: an `Apply` is large, and most
+        // steps (acknowledgements, appends not yet committed) have nothing.
+        let apply =
+            (install.is_some() || !committed.is_empty() || membership.is_some()).then(|| Apply {
+                install,
+                committed,
+                membership,
+                ..Apply::default()
+            });
         if hard_state.is_some() || snapshot.is_some() || !entries.is_empty() {
             let write = Write {
                 id: self.next_write_id,
@@ -326,7 +344,13 @@ impl Pipeline {
         }
     }
 
-    fn hand_out(&mut self, write: Write, after: Vec<Message>, apply: Apply, work: &mut Work) {
+    fn hand_out(
+        &mut self,
+        write: Write,
+        after: Vec<Message>,
+        apply: Option<Apply>,
+        work: &mut Work,
+    ) {
         assert!(
             self.in_flight.len() < WRITES_IN_FLIGHT_MAX,
             "{WRITES_IN_FLIGHT_MAX} writes in flight: the driver stopped completing them"
@@ -336,26 +360,22 @@ impl Pipeline {
             id: write.id,
             persisted: write.last_position(),
             after_persist: after,
-            applies: Vec::from_iter((!apply.is_empty()).then_some(apply)),
+            applies: Vec::from_iter(apply),
         });
         work.writes.push(write);
     }
 
     /// A `Ready` with nothing to write still waits for the writes before it: its
     /// messages may promise their durability, its entries may be in them.
-    fn wait_behind_writes(&mut self, after: Vec<Message>, apply: Apply, work: &mut Work) {
+    fn wait_behind_writes(&mut self, after: Vec<Message>, apply: Option<Apply>, work: &mut Work) {
         match self.in_flight.back_mut() {
             Some(stage) => {
                 append(&mut stage.after_persist, after);
-                if !apply.is_empty() {
-                    stage.applies.push(apply);
-                }
+                stage.applies.extend(apply);
             }
             None => {
                 append(&mut work.messages, after);
-                if !apply.is_empty() {
-                    work.applies.push(apply);
-                }
+                work.applies.extend(apply);
             }
         }
     }

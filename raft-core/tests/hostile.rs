@@ -248,11 +248,11 @@ fn install_snapshot(body: &Body, t: u64, last: u64) -> MessageBody {
     };
     let voters = voters.iter().map(|&v| u64::from(v));
     MessageBody::InstallSnapshot {
-        meta: SnapshotMeta {
+        meta: Box::new(SnapshotMeta {
             index: index.of(last),
             term: term.of(t),
             membership: Membership::with_voters(voters),
-        },
+        }),
         total_bytes: u64::from(*total),
         offset: u64::from(*offset),
         data: vec![7; usize::from(*len)],

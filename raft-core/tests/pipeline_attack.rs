@@ -601,11 +601,11 @@ fn a_snapshot_received_while_earlier_entries_are_in_flight() {
     assert!(acks(&w1).is_empty(), "the ack waits for the entries");
     let data = b"state at 10".to_vec();
     let chunk = MessageBody::InstallSnapshot {
-        meta: raft_core::SnapshotMeta {
+        meta: Box::new(raft_core::SnapshotMeta {
             index: 10,
             term: 1,
             membership: Membership::with_voters([1, 2, 3]),
-        },
+        }),
         total_bytes: data.len() as u64,
         offset: 0,
         data,

@@ -34,6 +34,15 @@ pub fn allocations() -> u64 {
     ALLOCS.load(Relaxed)
 }
 
+/// Nanoseconds this thread has spent on a CPU (the scheduler's own account), so a run
+/// can be judged apart from time lost to other processes on a shared machine.
+pub fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
 /// The process's resident-memory high-water mark in KiB (`VmHWM`), if the kernel says.
 pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

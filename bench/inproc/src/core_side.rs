@@ -23,13 +23,16 @@ pub struct Cluster {
 impl Cluster {
     fn carry_out(&mut self, at: usize, mut work: Work) {
         let peer = &mut self.peers[at];
-        // The disk is synchronous: each write is durable as soon as it is made.
-        let mut done = 0;
-        while let Some(write) = work.writes.get(done) {
-            write.apply_to(&mut peer.disk);
-            let id = write.id;
-            done += 1;
-            work.extend(peer.raft.persisted(id));
+        // The disk is synchronous: each write is durable as soon as it is made, and
+        // reporting it may release more work, writes included.
+        let mut writes = std::mem::take(&mut work.writes);
+        while !writes.is_empty() {
+            for write in writes {
+                let id = write.id;
+                write.apply_into(&mut peer.disk);
+                work.extend(peer.raft.persisted(id));
+            }
+            writes = std::mem::take(&mut work.writes);
         }
         self.net.extend(work.messages);
         for apply in work.applies {

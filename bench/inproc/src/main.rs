@@ -57,7 +57,7 @@ const ROWS: &[Row] = &[
             batch: 1,
             one_at_a_time: false,
         },
-        entries: 64 * 1024,
+        entries: 128 * 1024,
     },
     Row {
         name: "128B-256x1",
@@ -90,6 +90,9 @@ const ROWS: &[Row] = &[
 
 struct Measured {
     entries_per_s: f64,
+    /// Entries per second of this thread's CPU time: steadier than wall time when
+    /// other work shares the machine.
+    entries_per_cpu_s: f64,
     allocs_per_entry: f64,
     peak_rss_kib: u64,
 }
@@ -109,11 +112,13 @@ fn run<S: Side>(row: &Row, entries: u64) -> Measured {
     let rounds = entries.div_ceil(row.shape.batch as u64);
     let entries = rounds * row.shape.batch as u64;
     let allocs_before = alloc::allocations();
+    let cpu_before = alloc::thread_cpu_ns();
     let start = Instant::now();
     for _ in 0..rounds {
         cluster.round(row.shape, &mut payload);
     }
     let elapsed = start.elapsed();
+    let cpu_s = (alloc::thread_cpu_ns() - cpu_before) as f64 / 1e9;
     let allocs = alloc::allocations() - allocs_before;
     let want = (entries, entries * row.shape.payload_bytes as u64);
     for (node, got) in cluster.applied().into_iter().enumerate() {
@@ -123,6 +128,7 @@ fn run<S: Side>(row: &Row, entries: u64) -> Measured {
     drop(cluster);
     Measured {
         entries_per_s: entries as f64 / elapsed.as_secs_f64(),
+        entries_per_cpu_s: entries as f64 / cpu_s,
         allocs_per_entry: allocs as f64 / entries as f64,
         peak_rss_kib,
     }
@@ -147,8 +153,14 @@ fn one(side: &str, row: &str, entries: Option<u64>) {
         other => panic!("unknown side {other}: core or rs"),
     };
     println!(
-        "{} {} {} {:.0} {:.2} {}",
-        side, row.name, entries, m.entries_per_s, m.allocs_per_entry, m.peak_rss_kib
+        "{} {} {} {:.0} {:.2} {} {:.0}",
+        side,
+        row.name,
+        entries,
+        m.entries_per_s,
+        m.allocs_per_entry,
+        m.peak_rss_kib,
+        m.entries_per_cpu_s
     );
 }
 
@@ -170,6 +182,7 @@ fn child(side: &str, row: &str) -> Measured {
         entries_per_s: f[3].parse().expect("entries/s"),
         allocs_per_entry: f[4].parse().expect("allocs"),
         peak_rss_kib: f[5].parse().expect("rss"),
+        entries_per_cpu_s: f[6].parse().expect("entries/cpu-s"),
     }
 }
 
@@ -179,8 +192,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn all(runs: usize, only: Option<&str>) {
-    println!("| row | entries | raft-core entries/s | raft-rs entries/s | ratio | raft-core allocs/entry | raft-rs allocs/entry | raft-core peak RSS MiB | raft-rs peak RSS MiB |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| row | entries | raft-core entries/s | raft-rs entries/s | ratio | ratio by CPU time | raft-core allocs/entry | raft-rs allocs/entry | raft-core peak RSS MiB | raft-rs peak RSS MiB |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in ROWS.iter().filter(|r| only.is_none_or(|o| o == r.name)) {
         let (mut core, mut rs) = (Vec::new(), Vec::new());
         for _ in 0..runs {
@@ -192,14 +205,19 @@ fn all(runs: usize, only: Option<&str>) {
             med(&core, |m| m.entries_per_s),
             med(&rs, |m| m.entries_per_s),
         );
+        let (c_cpu, r_cpu) = (
+            med(&core, |m| m.entries_per_cpu_s),
+            med(&rs, |m| m.entries_per_cpu_s),
+        );
         let mib = |m: &Measured| m.peak_rss_kib as f64 / 1024.0;
         println!(
-            "| {} | {} | {:.0} | {:.0} | {:.2}× | {:.2} | {:.2} | {:.1} | {:.1} |",
+            "| {} | {} | {:.0} | {:.0} | {:.2}× | {:.2}× | {:.2} | {:.2} | {:.1} | {:.1} |",
             row.name,
             row.entries,
             c,
             r,
             c / r,
+            c_cpu / r_cpu,
             med(&core, |m| m.allocs_per_entry),
             med(&rs, |m| m.allocs_per_entry),
             med(&core, mib),

@@ -134,7 +134,7 @@ fn request_cases() -> Vec<(MessageBody, &'static str)> {
         (MessageBody::TimeoutNow, "1->2 t3 TimeoutNow"),
         (
             MessageBody::InstallSnapshot {
-                meta,
+                meta: Box::new(meta),
                 total_bytes: 35,
                 offset: 10,
                 data: vec![0; 10],
