@@ -44,12 +44,22 @@ impl Node {
     /// of the last entry.
     pub(crate) fn propose(&mut self, batch: Vec<Vec<u8>>) -> Result<LogPosition, StepError> {
         self.check_proposal(&batch)?;
+        Ok(self.append_proposals(batch))
+    }
+
+    /// [`Node::propose`] of one command, without a vector around it.
+    pub(crate) fn propose_one(&mut self, data: Vec<u8>) -> Result<LogPosition, StepError> {
+        self.check_proposal(std::slice::from_ref(&data))?;
+        Ok(self.append_proposals([data]))
+    }
+
+    fn append_proposals(&mut self, batch: impl IntoIterator<Item = Vec<u8>>) -> LogPosition {
         let mut last = None;
         for data in batch {
             last = Some(self.append_local(EntryKind::Normal, data));
         }
         self.broadcast_append();
-        Ok(last.expect("check_proposal refuses an empty batch"))
+        last.expect("check_proposal refuses an empty batch")
     }
 
     /// Proposals of any kind need a leader that is not handing over leadership.

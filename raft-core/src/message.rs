@@ -73,6 +73,7 @@ pub enum MessageBody {
         meta: Box<SnapshotMeta>,
         total_bytes: u64,
         offset: u64,
+        #[serde(with = "crate::types::bytes")]
         data: Vec<u8>,
     },
     /// The follower holds the first `received_bytes` of the snapshot ending at `index`

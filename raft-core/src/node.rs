@@ -166,12 +166,21 @@ impl Node {
     /// Feeds one input and returns what the driver must do (see [`Ready`] for the order).
     /// Only a local proposal can fail; peer messages never do.
     pub fn step(&mut self, input: Input) -> Result<Ready, StepError> {
+        let mut ready = Ready::default();
+        self.step_to(input, &mut ready)?;
+        Ok(ready)
+    }
+
+    /// [`Node::step`] into `ready`, which must be empty (and is left so on an error):
+    /// the pipeline keeps one `Ready` and empties it field by field, rather than move a
+    /// whole one (several hundred bytes) through every step.
+    pub(crate) fn step_to(&mut self, input: Input, ready: &mut Ready) -> Result<(), StepError> {
         let mut proposed = None;
         match input {
             Input::Tick => self.tick(),
             Input::Campaign => self.campaign_now(),
             Input::Message(m) => self.step_message(m),
-            Input::Propose { data } => proposed = Some(self.propose(vec![data])?),
+            Input::Propose { data } => proposed = Some(self.propose_one(data)?),
             Input::ProposeBatch { batch } => proposed = Some(self.propose(batch)?),
             Input::Persisted(pos) => self.on_persisted(pos),
             Input::Snapshot { index, data } => self.take_snapshot(index, data)?,
@@ -182,7 +191,8 @@ impl Node {
             }
         }
         self.assert_invariants();
-        Ok(self.take_ready(proposed))
+        self.take_ready(proposed, ready);
+        Ok(())
     }
 
     pub fn id(&self) -> NodeId {
@@ -225,7 +235,7 @@ impl Node {
         }
     }
 
-    fn take_ready(&mut self, proposed: Option<LogPosition>) -> Ready {
+    fn take_ready(&mut self, proposed: Option<LogPosition>, ready: &mut Ready) {
         let hs = self.hard_state();
         let prev = self.handed_hard_state;
         let hard_state = (hs != prev).then_some(hs);
@@ -237,20 +247,19 @@ impl Node {
         let must_sync = snapshot.is_some()
             || !entries.is_empty()
             || hard_state.is_some_and(|h| (h.term, h.vote) != (prev.term, prev.vote));
-        Ready {
-            hard_state,
-            must_sync,
-            entries,
-            messages: std::mem::take(&mut self.msgs),
-            messages_after_persist: std::mem::take(&mut self.msgs_after_persist),
-            committed: self.log.take_committed(),
-            snapshot,
-            reads: std::mem::take(&mut self.ready_reads),
-            reads_aborted: std::mem::take(&mut self.ready_reads_aborted),
-            proposed,
-            membership: std::mem::take(&mut self.membership_changed)
-                .then(|| self.membership.clone()),
-        }
+        let r = ready;
+        r.hard_state = hard_state;
+        r.must_sync = must_sync;
+        r.entries = entries;
+        r.messages = std::mem::take(&mut self.msgs);
+        r.messages_after_persist = std::mem::take(&mut self.msgs_after_persist);
+        r.committed = self.log.take_committed();
+        r.snapshot = snapshot;
+        r.reads = std::mem::take(&mut self.ready_reads);
+        r.reads_aborted = std::mem::take(&mut self.ready_reads_aborted);
+        r.proposed = proposed;
+        r.membership =
+            std::mem::take(&mut self.membership_changed).then(|| self.membership.clone());
     }
 
     /// Queues a message; the body decides whether it must wait for durability.

@@ -181,6 +181,8 @@ struct Stage {
 /// A node and its writes in flight. See the module docs.
 pub struct Pipeline {
     node: Node,
+    /// The `Ready` each step fills and `absorb` empties again (see `Node::step_to`).
+    ready: Ready,
     in_flight: VecDeque<Stage>,
     next_write_id: WriteId,
 }
@@ -189,6 +191,7 @@ impl Pipeline {
     pub fn new(node: Node) -> Self {
         Pipeline {
             node,
+            ready: Ready::default(),
             in_flight: VecDeque::new(),
             next_write_id: 1,
         }
@@ -283,27 +286,42 @@ impl Pipeline {
         work: &mut Work,
     ) -> Result<(), StepError> {
         observer.before_step(&self.node, &input);
-        let ready = self.node.step(input)?;
-        observer.after_step(&self.node, &ready);
-        self.absorb(ready, work);
+        self.node.step_to(input, &mut self.ready)?;
+        observer.after_step(&self.node, &self.ready);
+        self.absorb(work);
         Ok(())
     }
 
-    /// Splits one `Ready` into `work` (now) and the stage it waits in (later).
-    fn absorb(&mut self, ready: Ready, work: &mut Work) {
+    /// Splits the step's `Ready` into `work` (now) and the stage it waits in (later),
+    /// leaving it empty for the next step.
+    fn absorb(&mut self, work: &mut Work) {
+        let r = &mut self.ready;
+        // Names every field: one added to `Ready` does not compile until it is taken below.
         let Ready {
-            hard_state,
-            must_sync,
-            entries,
-            messages,
-            messages_after_persist,
-            committed,
-            snapshot,
-            reads,
-            reads_aborted,
-            proposed,
-            membership,
-        } = ready;
+            hard_state: _,
+            must_sync: _,
+            entries: _,
+            messages: _,
+            messages_after_persist: _,
+            committed: _,
+            snapshot: _,
+            reads: _,
+            reads_aborted: _,
+            proposed: _,
+            membership: _,
+        } = r;
+        let hard_state = r.hard_state.take();
+        let must_sync = std::mem::take(&mut r.must_sync);
+        let entries = std::mem::take(&mut r.entries);
+        let messages = std::mem::take(&mut r.messages);
+        let messages_after_persist = std::mem::take(&mut r.messages_after_persist);
+        let committed = std::mem::take(&mut r.committed);
+        let snapshot = r.snapshot.take();
+        let reads = std::mem::take(&mut r.reads);
+        let reads_aborted = std::mem::take(&mut r.reads_aborted);
+        let proposed = r.proposed.take();
+        let membership = r.membership.take();
+        debug_assert!(r.is_empty(), "absorb takes every field of the Ready");
         append(&mut work.messages, messages);
         work.proposed = work.proposed.or(proposed);
         let install = snapshot
