@@ -240,26 +240,31 @@ impl Node {
         let prev = self.handed_hard_state;
         let hard_state = (hs != prev).then_some(hs);
         self.handed_hard_state = hs;
-        let snapshot = self.snapshot_to_write.take();
         let entries = self.log.take_unhanded();
         // A commit-only change may be lost in a crash: the commit index is learned again
         // from the leader. Term, vote, entries and snapshots are promises, so they sync.
-        let must_sync = snapshot.is_some()
+        let must_sync = self.snapshot_to_write.is_some()
             || !entries.is_empty()
             || hard_state.is_some_and(|h| (h.term, h.vote) != (prev.term, prev.vote));
         let r = ready;
+        debug_assert!(r.is_empty(), "a step fills an empty Ready");
         r.hard_state = hard_state;
         r.must_sync = must_sync;
         r.entries = entries;
         r.messages = std::mem::take(&mut self.msgs);
         r.messages_after_persist = std::mem::take(&mut self.msgs_after_persist);
         r.committed = self.log.take_committed();
-        r.snapshot = snapshot;
         r.reads = std::mem::take(&mut self.ready_reads);
         r.reads_aborted = std::mem::take(&mut self.ready_reads_aborted);
         r.proposed = proposed;
-        r.membership =
-            std::mem::take(&mut self.membership_changed).then(|| self.membership.clone());
+        // The large, rare fields are written only when present (`r`'s are empty): moving
+        // an absent one still copies all its bytes, on every step.
+        if self.snapshot_to_write.is_some() {
+            r.snapshot = self.snapshot_to_write.take();
+        }
+        if std::mem::take(&mut self.membership_changed) {
+            r.membership = Some(self.membership.clone());
+        }
     }
 
     /// Queues a message; the body decides whether it must wait for durability.

@@ -103,10 +103,13 @@ impl Write {
 
 /// Step 4 of the contract for one `Ready`: installs, committed entries and membership are
 /// released once every earlier write is durable; reads at once (see `reads`).
+///
+/// The rare large parts are boxed: an `Apply` is moved on every commit, and unboxed they
+/// tripled its size.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Apply {
     /// Replace the application's state with this (received from the leader) first.
-    pub install: Option<Snapshot>,
+    pub install: Option<Box<Snapshot>>,
     /// Then apply these, in order.
     pub committed: Vec<Entry>,
     /// Serve each once the application has applied its index — which may arrive in a
@@ -115,7 +118,7 @@ pub struct Apply {
     /// Answer each with "not leader".
     pub reads_aborted: Vec<u64>,
     /// The configuration in force changed to this.
-    pub membership: Option<Membership>,
+    pub membership: Option<Box<Membership>>,
 }
 
 impl Apply {
@@ -316,18 +319,27 @@ impl Pipeline {
         let messages = std::mem::take(&mut r.messages);
         let messages_after_persist = std::mem::take(&mut r.messages_after_persist);
         let committed = std::mem::take(&mut r.committed);
-        let snapshot = r.snapshot.take();
+        // Checked first: taking an `Option` copies all of it, present or not.
+        let snapshot = if r.snapshot.is_some() {
+            r.snapshot.take()
+        } else {
+            None
+        };
         let reads = std::mem::take(&mut r.reads);
         let reads_aborted = std::mem::take(&mut r.reads_aborted);
         let proposed = r.proposed.take();
-        let membership = r.membership.take();
+        let membership = if r.membership.is_some() {
+            r.membership.take().map(Box::new)
+        } else {
+            None
+        };
         debug_assert!(r.is_empty(), "absorb takes every field of the Ready");
         append(&mut work.messages, messages);
         work.proposed = work.proposed.or(proposed);
         let install = snapshot
             .as_ref()
             .filter(|s| s.is_received())
-            .map(|s| s.snapshot().clone());
+            .map(|s| Box::new(s.snapshot().clone()));
         // Confirmed reads promise nothing about local durability (their index is
         // committed, so durable on a quorum), and the application serves each only once
         // it has applied that index: they leave at once rather than behind the writes.

@@ -124,10 +124,9 @@ impl Side for Cluster {
             m.set_msg_type(MessageType::MsgPropose);
             m.from = 1;
             let entries: Vec<Entry> = (0..shape.batch)
-                .map(|_| {
-                    let mut e = Entry::default();
-                    e.data = payload().into();
-                    e
+                .map(|_| Entry {
+                    data: payload().into(),
+                    ..Entry::default()
                 })
                 .collect();
             m.set_entries(entries.into());

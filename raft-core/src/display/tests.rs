@@ -340,11 +340,11 @@ fn work_lists_sends_writes_applies_and_the_proposal() {
             must_sync: true,
         }],
         applies: vec![Apply {
-            install: Some(snapshot(1, 4, "abc")),
+            install: Some(Box::new(snapshot(1, 4, "abc"))),
             committed: ready.committed.clone(),
             reads: ready.reads.clone(),
             reads_aborted: ready.reads_aborted.clone(),
-            membership: ready.membership.clone(),
+            membership: ready.membership.clone().map(Box::new),
         }],
         proposed: ready.proposed,
     };
