@@ -145,7 +145,32 @@ impl SnapshotWrite {
 
 impl Ready {
     pub fn is_empty(&self) -> bool {
-        *self == Ready::default()
+        // Field by field: comparing with `Ready::default()` built one per call, and
+        // observers ask on every step.
+        let Ready {
+            hard_state,
+            must_sync,
+            entries,
+            messages,
+            messages_after_persist,
+            committed,
+            snapshot,
+            reads,
+            reads_aborted,
+            proposed,
+            membership,
+        } = self;
+        hard_state.is_none()
+            && !must_sync
+            && entries.is_empty()
+            && messages.is_empty()
+            && messages_after_persist.is_empty()
+            && committed.is_empty()
+            && snapshot.is_none()
+            && reads.is_empty()
+            && reads_aborted.is_empty()
+            && proposed.is_none()
+            && membership.is_none()
     }
 
     /// Whether step 2 has anything to write.
