@@ -100,13 +100,13 @@ pub struct Snapshot {
 
 /// An entry's bytes, immutable and shared. An entry is handed out many times over — to
 /// the write, to every follower's append, to the application, to the in-memory disks —
-/// and a clone of a `Payload` is a reference count, not a copy of the bytes (half the
-/// in-process benchmark's time went into those copies when this was a `Vec<u8>`).
+/// and a clone of a `Payload` is a reference count, not a copy of the bytes (about half
+/// of the in-process benchmark's time went into those copies when this was a `Vec<u8>`).
 ///
-/// It holds the proposer's (or decoder's) vector itself rather than `Arc<[u8]>`, so
-/// making one never copies the bytes either (that copy cost the 1 KiB rows a tenth of
-/// their time); spare capacity is given back, since the log's byte accounting counts
-/// only the length.
+/// It holds the proposer's (or decoder's) vector itself rather than an `Arc<[u8]>`, so
+/// making one never copies the bytes either (the two measured alike in the benchmark;
+/// this one copies nothing however large the payload); spare capacity is given back,
+/// since the log's byte accounting counts only the length.
 ///
 /// It reads as a `[u8]` and encodes exactly as a `Vec<u8>` does, so the wire and disk
 /// formats are unchanged.
