@@ -3,8 +3,8 @@
 //!
 //! FNV-1a's offset and prime, applied to 8-byte little-endian words rather than single
 //! bytes (the rest one byte at a time), with a final mix so the high bits of each word
-//! reach the low bits of the result. Byte-at-a-time FNV was most of the simulator's
-//! digest and disk time: it hashes every `Ready` and every written record.
+//! reach the low bits of the result. Byte-at-a-time FNV stood high in the simulator's
+//! profiles: it hashes every `Ready` and every written record.
 
 #[derive(Clone, Copy, Debug)]
 pub struct Fnv(u64);
