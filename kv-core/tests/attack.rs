@@ -691,7 +691,7 @@ fn hostile_peers_never_panic_a_server() {
                                             1 => EntryKind::Membership,
                                             _ => EntryKind::Normal,
                                         },
-                                        data: data(&mut rng),
+                                        data: data(&mut rng).into(),
                                     }
                                 })
                                 .collect();
@@ -731,11 +731,11 @@ fn hostile_peers_never_panic_a_server() {
                             };
                             let end = (offset + 8).min(total) as usize;
                             MessageBody::InstallSnapshot {
-                                meta: SnapshotMeta {
+                                meta: Box::new(SnapshotMeta {
                                     index: near(&mut rng, commit + 3),
                                     term: near(&mut rng, mterm).min(mterm),
                                     membership: Membership::with_voters([1, 2, 3]),
-                                },
+                                }),
                                 total_bytes: total,
                                 offset,
                                 data: bytes[offset as usize..end].to_vec(),

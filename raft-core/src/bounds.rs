@@ -122,7 +122,7 @@ mod tests {
                         term: 1,
                         index: prev_index.wrapping_add(i + 1),
                         kind: crate::types::EntryKind::Normal,
-                        data: vec![],
+                        data: Default::default(),
                     })
                     .collect(),
                 commit: 0,

@@ -100,6 +100,7 @@ impl Node {
         assert!(index >= self.membership_index, "configurations go forward");
         self.membership = m;
         self.membership_index = index;
+        self.refresh_peers();
         self.membership_changed = true;
         self.stats.membership_changes_applied += 1;
         if self
@@ -132,7 +133,7 @@ impl Node {
     /// members that left.
     /// Returns the members that had no progress yet.
     pub(crate) fn sync_progress(&mut self) -> Vec<NodeId> {
-        let peers = self.peers();
+        let peers = self.peers().to_vec();
         self.progress.retain(|id, _| peers.contains(id));
         let next = self.log.last_index() + 1;
         let (window, bytes) = (self.cfg.inflight_msgs_max, self.cfg.inflight_bytes_max);

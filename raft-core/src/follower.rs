@@ -17,7 +17,7 @@ impl Node {
                 commit,
             } => {
                 self.heard_from_leader(m.from);
-                self.handle_append(m.from, prev_index, prev_term, &entries, commit);
+                self.handle_append(m.from, prev_index, prev_term, entries, commit);
             }
             MessageBody::Heartbeat { commit, round } => {
                 self.heard_from_leader(m.from);
@@ -34,7 +34,7 @@ impl Node {
             } => {
                 self.heard_from_leader(m.from);
                 let chunk = Chunk {
-                    meta,
+                    meta: *meta,
                     total_bytes,
                     offset,
                     data,
@@ -51,10 +51,11 @@ impl Node {
         leader: u64,
         prev_index: Index,
         prev_term: Term,
-        entries: &[Entry],
+        mut entries: Vec<Entry>,
         commit: Index,
     ) {
-        if !well_formed(prev_index, prev_term, entries, self.term) || !conf_entries_valid(entries) {
+        if !well_formed(prev_index, prev_term, &entries, self.term) || !conf_entries_valid(&entries)
+        {
             self.stats.dropped_malformed += 1;
             return;
         }
@@ -72,16 +73,18 @@ impl Node {
             self.reply_append(leader, true, prev_index, conflict_term, conflict_index);
             return;
         }
-        if let Some(conflict) = self.log.find_conflict(entries) {
+        let last_new = prev_index + entries.len() as Index;
+        if let Some(conflict) = self.log.find_conflict(&entries) {
             if conflict <= committed {
                 // Only a broken leader asks to overwrite a committed entry.
                 self.stats.dropped_malformed += 1;
                 return;
             }
             let skip = (conflict - prev_index - 1) as usize;
-            self.log.truncate_and_append(&entries[skip..]);
+            // The message is ours: its entries move into the log rather than being copied.
+            entries.drain(..skip);
+            self.log.truncate_and_append(entries);
         }
-        let last_new = prev_index + entries.len() as Index;
         self.commit_to(commit.min(last_new));
         self.reply_append(leader, false, last_new, None, 0);
     }

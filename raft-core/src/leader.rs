@@ -44,12 +44,22 @@ impl Node {
     /// of the last entry.
     pub(crate) fn propose(&mut self, batch: Vec<Vec<u8>>) -> Result<LogPosition, StepError> {
         self.check_proposal(&batch)?;
+        Ok(self.append_proposals(batch))
+    }
+
+    /// [`Node::propose`] of one command, without a vector around it.
+    pub(crate) fn propose_one(&mut self, data: Vec<u8>) -> Result<LogPosition, StepError> {
+        self.check_proposal(std::slice::from_ref(&data))?;
+        Ok(self.append_proposals([data]))
+    }
+
+    fn append_proposals(&mut self, batch: impl IntoIterator<Item = Vec<u8>>) -> LogPosition {
         let mut last = None;
         for data in batch {
             last = Some(self.append_local(EntryKind::Normal, data));
         }
         self.broadcast_append();
-        Ok(last.expect("check_proposal refuses an empty batch"))
+        last.expect("check_proposal refuses an empty batch")
     }
 
     /// Proposals of any kind need a leader that is not handing over leadership.
@@ -106,7 +116,7 @@ impl Node {
             term: pos.term,
             index: pos.index,
             kind,
-            data,
+            data: data.into(),
         };
         self.uncommitted_bytes += entry.size_bytes();
         self.log.append(entry);
@@ -120,8 +130,10 @@ impl Node {
     }
 
     fn broadcast_append(&mut self) {
-        for peer in self.peers() {
+        let mut i = 0;
+        while let Some(peer) = self.peer(i) {
             while self.send_append(peer, false) {}
+            i += 1;
         }
     }
 
@@ -203,7 +215,9 @@ impl Node {
     pub(crate) fn broadcast_heartbeat(&mut self) -> u64 {
         let round = self.reads.new_round(self.ticks);
         let committed = self.log.committed();
-        for peer in self.peers() {
+        let mut i = 0;
+        while let Some(peer) = self.peer(i) {
+            i += 1;
             let pr = self.progress.get_mut(&peer).expect("peer progress");
             let commit = pr.match_index.min(committed);
             pr.commit_sent = pr.commit_sent.max(commit);
@@ -313,9 +327,11 @@ impl Node {
                     self.send_append(peer, true);
                 }
             }
-            self.peers()
-                .into_iter()
-                .for_each(|p| self.maybe_send_commit(p));
+            let mut i = 0;
+            while let Some(peer) = self.peer(i) {
+                self.maybe_send_commit(peer);
+                i += 1;
+            }
             self.on_commit_for_reads();
             self.after_leader_commit();
         }

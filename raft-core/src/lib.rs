@@ -59,5 +59,5 @@ pub use read_only::{lease_ticks, ReadMode, ReadState};
 pub use ready::{Input, Ready, SnapshotWrite};
 pub use stats::Stats;
 pub use types::{
-    Entry, EntryKind, HardState, Index, LogPosition, NodeId, Snapshot, SnapshotMeta, Term,
+    Entry, EntryKind, HardState, Index, LogPosition, NodeId, Payload, Snapshot, SnapshotMeta, Term,
 };

@@ -163,7 +163,7 @@ impl RaftLog {
 
     /// Replace everything from `entries[0].index` on with `entries` (follower path). The
     /// caller guarantees no committed entry is replaced.
-    pub(crate) fn truncate_and_append(&mut self, entries: &[Entry]) {
+    pub(crate) fn truncate_and_append(&mut self, entries: Vec<Entry>) {
         let Some(first) = entries.first() else { return };
         assert!(
             first.index > self.committed,
@@ -177,10 +177,10 @@ impl RaftLog {
         let keep = (first.index - self.first_index()) as usize;
         self.entries_bytes -= bytes_of(&self.entries[keep..]);
         self.entries.truncate(keep);
-        self.entries_bytes += bytes_of(entries);
+        self.entries_bytes += bytes_of(&entries);
         self.persisted = self.persisted.min(first.index - 1);
         self.mark_written(first.index);
-        self.entries.extend_from_slice(entries);
+        self.entries.extend(entries);
         self.assert_invariants();
     }
 

@@ -99,6 +99,11 @@ pub struct Node {
     /// (Leader) the last configuration entry it appended, or its last index at election:
     /// no new change is accepted until commit reaches it.
     pub(crate) pending_conf_index: Index,
+    /// Every other member of `membership`, ascending: whom a leader replicates to.
+    /// Recomputed whenever `membership` changes (`set_membership`, `restore_membership`)
+    /// instead of on every use, which was a sixth of the in-process benchmark's time at one
+    /// entry per proposal.
+    pub(crate) peer_ids: Vec<NodeId>,
     msgs: Vec<Message>,
     msgs_after_persist: Vec<Message>,
     handed_hard_state: HardState,
@@ -145,6 +150,7 @@ impl Node {
             membership_index: 0,
             membership_changed: false,
             pending_conf_index: 0,
+            peer_ids: Vec::new(),
             msgs: Vec::new(),
             msgs_after_persist: Vec::new(),
             handed_hard_state: hs,
@@ -160,12 +166,21 @@ impl Node {
     /// Feeds one input and returns what the driver must do (see [`Ready`] for the order).
     /// Only a local proposal can fail; peer messages never do.
     pub fn step(&mut self, input: Input) -> Result<Ready, StepError> {
+        let mut ready = Ready::default();
+        self.step_to(input, &mut ready)?;
+        Ok(ready)
+    }
+
+    /// [`Node::step`] into `ready`, which must be empty (and is left so on an error):
+    /// the pipeline keeps one `Ready` and empties it field by field, rather than move a
+    /// whole one (several hundred bytes) through every step.
+    pub(crate) fn step_to(&mut self, input: Input, ready: &mut Ready) -> Result<(), StepError> {
         let mut proposed = None;
         match input {
             Input::Tick => self.tick(),
             Input::Campaign => self.campaign_now(),
             Input::Message(m) => self.step_message(m),
-            Input::Propose { data } => proposed = Some(self.propose(vec![data])?),
+            Input::Propose { data } => proposed = Some(self.propose_one(data)?),
             Input::ProposeBatch { batch } => proposed = Some(self.propose(batch)?),
             Input::Persisted(pos) => self.on_persisted(pos),
             Input::Snapshot { index, data } => self.take_snapshot(index, data)?,
@@ -176,7 +191,8 @@ impl Node {
             }
         }
         self.assert_invariants();
-        Ok(self.take_ready(proposed))
+        self.take_ready(proposed, ready);
+        Ok(())
     }
 
     pub fn id(&self) -> NodeId {
@@ -219,31 +235,35 @@ impl Node {
         }
     }
 
-    fn take_ready(&mut self, proposed: Option<LogPosition>) -> Ready {
+    fn take_ready(&mut self, proposed: Option<LogPosition>, ready: &mut Ready) {
         let hs = self.hard_state();
         let prev = self.handed_hard_state;
         let hard_state = (hs != prev).then_some(hs);
         self.handed_hard_state = hs;
-        let snapshot = self.snapshot_to_write.take();
         let entries = self.log.take_unhanded();
         // A commit-only change may be lost in a crash: the commit index is learned again
         // from the leader. Term, vote, entries and snapshots are promises, so they sync.
-        let must_sync = snapshot.is_some()
+        let must_sync = self.snapshot_to_write.is_some()
             || !entries.is_empty()
             || hard_state.is_some_and(|h| (h.term, h.vote) != (prev.term, prev.vote));
-        Ready {
-            hard_state,
-            must_sync,
-            entries,
-            messages: std::mem::take(&mut self.msgs),
-            messages_after_persist: std::mem::take(&mut self.msgs_after_persist),
-            committed: self.log.take_committed(),
-            snapshot,
-            reads: std::mem::take(&mut self.ready_reads),
-            reads_aborted: std::mem::take(&mut self.ready_reads_aborted),
-            proposed,
-            membership: std::mem::take(&mut self.membership_changed)
-                .then(|| self.membership.clone()),
+        let r = ready;
+        debug_assert!(r.is_empty(), "a step fills an empty Ready");
+        r.hard_state = hard_state;
+        r.must_sync = must_sync;
+        r.entries = entries;
+        r.messages = std::mem::take(&mut self.msgs);
+        r.messages_after_persist = std::mem::take(&mut self.msgs_after_persist);
+        r.committed = self.log.take_committed();
+        r.reads = std::mem::take(&mut self.ready_reads);
+        r.reads_aborted = std::mem::take(&mut self.ready_reads_aborted);
+        r.proposed = proposed;
+        // The large, rare fields are written only when present (`r`'s are empty): moving
+        // an absent one still copies all its bytes, on every step.
+        if self.snapshot_to_write.is_some() {
+            r.snapshot = self.snapshot_to_write.take();
+        }
+        if std::mem::take(&mut self.membership_changed) {
+            r.membership = Some(self.membership.clone());
         }
     }
 
@@ -265,10 +285,24 @@ impl Node {
     }
 
     /// Every other member, voter or learner: whom a leader replicates to.
-    pub(crate) fn peers(&self) -> Vec<NodeId> {
+    pub(crate) fn peers(&self) -> &[NodeId] {
+        &self.peer_ids
+    }
+
+    /// The `i`th of [`Node::peers`]. Loops that send to every peer index with this rather
+    /// than borrow the list, since sending needs `&mut self` (and never changes the
+    /// membership).
+    pub(crate) fn peer(&self, i: usize) -> Option<NodeId> {
+        self.peer_ids.get(i).copied()
+    }
+
+    /// Recomputes [`Node::peers`] after `membership` changed.
+    pub(crate) fn refresh_peers(&mut self) {
         let me = self.cfg.id;
+        self.peer_ids.clear();
         let members = self.membership.members();
-        members.into_iter().filter(|&v| v != me).collect()
+        self.peer_ids
+            .extend(members.into_iter().filter(|&v| v != me));
     }
 
     /// Every other voter of either half: whom a candidate asks for votes.
@@ -291,6 +325,7 @@ impl Node {
             Some(found) => found,
             None => (self.base_membership(), snapshot_index),
         };
+        self.refresh_peers();
     }
 
     fn on_persisted(&mut self, pos: LogPosition) {
@@ -461,10 +496,8 @@ impl Node {
         assert_eq!(self.role == Role::Leader, self.leader == Some(self.cfg.id));
         if self.role == Role::Leader {
             assert!(self.promotable(), "a leader is a voter");
-            let tracked: Vec<NodeId> = self.progress.keys().copied().collect();
-            assert_eq!(
-                tracked,
-                self.peers(),
+            assert!(
+                self.progress.keys().eq(self.peer_ids.iter()),
                 "a leader tracks exactly the other members"
             );
             assert!(self.pending_conf_index <= self.log.last_index());
@@ -480,6 +513,17 @@ impl Node {
             self.membership_index <= self.log.committed(),
             "configurations in force are committed"
         );
+        // The peer list is recomputed wherever the membership changes; checking it
+        // against the membership costs set lookups per member, so on every step only
+        // where debug assertions are on (the tests and simulators).
+        debug_assert!(
+            self.peer_ids.len() == others_in(&self.membership, self.cfg.id)
+                && self
+                    .peer_ids
+                    .iter()
+                    .all(|&p| p != self.cfg.id && self.membership.contains(p)),
+            "the cached peers are the other members"
+        );
         if self.role == Role::Candidate {
             assert_eq!(self.vote, Some(self.cfg.id), "a candidate votes for itself");
         }
@@ -489,6 +533,21 @@ impl Node {
             "reads wait only at a leader"
         );
     }
+}
+
+/// How many members other than `me` there are, counting each once across roles.
+fn others_in(m: &Membership, me: NodeId) -> usize {
+    let voters = m.voters.iter().filter(|&&v| v != me).count();
+    let outgoing = m
+        .voters_outgoing
+        .iter()
+        .filter(|&&v| v != me && !m.voters.contains(&v));
+    let learners = m.learners.iter().filter(|&&v| v != me && !m.is_voter(v));
+    let next = m
+        .learners_next
+        .iter()
+        .filter(|&&v| v != me && !m.is_voter(v) && !m.learners.contains(&v));
+    voters + outgoing.count() + learners.count() + next.count()
 }
 
 fn validate_restored(r: &RestoredState) -> Result<(), RestoreError> {

@@ -55,6 +55,21 @@ impl Write {
     /// The meaning of the write: what a disk holding `state` holds after it. Every
     /// in-memory store uses this, and a real store must end up equivalent.
     pub fn apply_to(&self, state: &mut RestoredState) {
+        if self.make_room(state) {
+            state.entries.extend_from_slice(&self.entries);
+        }
+    }
+
+    /// [`Write::apply_to`] for a driver done with the write: its entries move into
+    /// `state` instead of being cloned.
+    pub fn apply_into(self, state: &mut RestoredState) {
+        if self.make_room(state) {
+            state.entries.extend(self.entries);
+        }
+    }
+
+    /// Everything but appending the entries; returns whether there are any to append.
+    fn make_room(&self, state: &mut RestoredState) -> bool {
         if let Some(sw) = &self.snapshot {
             let s = sw.snapshot();
             let covered = match sw {
@@ -80,17 +95,21 @@ impl Write {
                 "a write leaves a gap in the log"
             );
             state.entries.truncate(keep);
-            state.entries.extend_from_slice(&self.entries);
+            return true;
         }
+        false
     }
 }
 
 /// Step 4 of the contract for one `Ready`: installs, committed entries and membership are
 /// released once every earlier write is durable; reads at once (see `reads`).
+///
+/// The rare large parts are boxed: an `Apply` is moved on every commit, and unboxed they
+/// tripled its size.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Apply {
     /// Replace the application's state with this (received from the leader) first.
-    pub install: Option<Snapshot>,
+    pub install: Option<Box<Snapshot>>,
     /// Then apply these, in order.
     pub committed: Vec<Entry>,
     /// Serve each once the application has applied its index — which may arrive in a
@@ -99,7 +118,7 @@ pub struct Apply {
     /// Answer each with "not leader".
     pub reads_aborted: Vec<u64>,
     /// The configuration in force changed to this.
-    pub membership: Option<Membership>,
+    pub membership: Option<Box<Membership>>,
 }
 
 impl Apply {
@@ -165,6 +184,8 @@ struct Stage {
 /// A node and its writes in flight. See the module docs.
 pub struct Pipeline {
     node: Node,
+    /// The `Ready` each step fills and `absorb` empties again (see `Node::step_to`).
+    ready: Ready,
     in_flight: VecDeque<Stage>,
     next_write_id: WriteId,
 }
@@ -173,6 +194,7 @@ impl Pipeline {
     pub fn new(node: Node) -> Self {
         Pipeline {
             node,
+            ready: Ready::default(),
             in_flight: VecDeque::new(),
             next_write_id: 1,
         }
@@ -267,50 +289,76 @@ impl Pipeline {
         work: &mut Work,
     ) -> Result<(), StepError> {
         observer.before_step(&self.node, &input);
-        let ready = self.node.step(input)?;
-        observer.after_step(&self.node, &ready);
-        self.absorb(ready, work);
+        self.node.step_to(input, &mut self.ready)?;
+        observer.after_step(&self.node, &self.ready);
+        self.absorb(work);
         Ok(())
     }
 
-    /// Splits one `Ready` into `work` (now) and the stage it waits in (later).
-    fn absorb(&mut self, ready: Ready, work: &mut Work) {
+    /// Splits the step's `Ready` into `work` (now) and the stage it waits in (later),
+    /// leaving it empty for the next step.
+    fn absorb(&mut self, work: &mut Work) {
+        let r = &mut self.ready;
+        // Names every field: one added to `Ready` does not compile until it is taken below.
         let Ready {
-            hard_state,
-            must_sync,
-            entries,
-            messages,
-            messages_after_persist,
-            committed,
-            snapshot,
-            reads,
-            reads_aborted,
-            proposed,
-            membership,
-        } = ready;
+            hard_state: _,
+            must_sync: _,
+            entries: _,
+            messages: _,
+            messages_after_persist: _,
+            committed: _,
+            snapshot: _,
+            reads: _,
+            reads_aborted: _,
+            proposed: _,
+            membership: _,
+        } = r;
+        let hard_state = r.hard_state.take();
+        let must_sync = std::mem::take(&mut r.must_sync);
+        let entries = std::mem::take(&mut r.entries);
+        let messages = std::mem::take(&mut r.messages);
+        let messages_after_persist = std::mem::take(&mut r.messages_after_persist);
+        let committed = std::mem::take(&mut r.committed);
+        // Checked first: taking an `Option` copies all of it, present or not.
+        let snapshot = if r.snapshot.is_some() {
+            r.snapshot.take()
+        } else {
+            None
+        };
+        let reads = std::mem::take(&mut r.reads);
+        let reads_aborted = std::mem::take(&mut r.reads_aborted);
+        let proposed = r.proposed.take();
+        let membership = if r.membership.is_some() {
+            r.membership.take().map(Box::new)
+        } else {
+            None
+        };
+        debug_assert!(r.is_empty(), "absorb takes every field of the Ready");
         append(&mut work.messages, messages);
         work.proposed = work.proposed.or(proposed);
         let install = snapshot
             .as_ref()
             .filter(|s| s.is_received())
-            .map(|s| s.snapshot().clone());
+            .map(|s| Box::new(s.snapshot().clone()));
         // Confirmed reads promise nothing about local durability (their index is
         // committed, so durable on a quorum), and the application serves each only once
         // it has applied that index: they leave at once rather than behind the writes.
-        let reads = Apply {
-            reads,
-            reads_aborted,
-            ..Apply::default()
-        };
-        if !reads.is_empty() {
-            work.applies.push(reads);
+        if !reads.is_empty() || !reads_aborted.is_empty() {
+            work.applies.push(Apply {
+                reads,
+                reads_aborted,
+                ..Apply::default()
+            });
         }
-        let apply = Apply {
-            install,
-            committed,
-            membership,
-            ..Apply::default()
-        };
+        // Built only when there is something to apply: an `Apply` is large, and most
+        // steps (acknowledgements, appends not yet committed) have nothing.
+        let apply =
+            (install.is_some() || !committed.is_empty() || membership.is_some()).then(|| Apply {
+                install,
+                committed,
+                membership,
+                ..Apply::default()
+            });
         if hard_state.is_some() || snapshot.is_some() || !entries.is_empty() {
             let write = Write {
                 id: self.next_write_id,
@@ -326,7 +374,13 @@ impl Pipeline {
         }
     }
 
-    fn hand_out(&mut self, write: Write, after: Vec<Message>, apply: Apply, work: &mut Work) {
+    fn hand_out(
+        &mut self,
+        write: Write,
+        after: Vec<Message>,
+        apply: Option<Apply>,
+        work: &mut Work,
+    ) {
         assert!(
             self.in_flight.len() < WRITES_IN_FLIGHT_MAX,
             "{WRITES_IN_FLIGHT_MAX} writes in flight: the driver stopped completing them"
@@ -336,26 +390,22 @@ impl Pipeline {
             id: write.id,
             persisted: write.last_position(),
             after_persist: after,
-            applies: Vec::from_iter((!apply.is_empty()).then_some(apply)),
+            applies: Vec::from_iter(apply),
         });
         work.writes.push(write);
     }
 
     /// A `Ready` with nothing to write still waits for the writes before it: its
     /// messages may promise their durability, its entries may be in them.
-    fn wait_behind_writes(&mut self, after: Vec<Message>, apply: Apply, work: &mut Work) {
+    fn wait_behind_writes(&mut self, after: Vec<Message>, apply: Option<Apply>, work: &mut Work) {
         match self.in_flight.back_mut() {
             Some(stage) => {
                 append(&mut stage.after_persist, after);
-                if !apply.is_empty() {
-                    stage.applies.push(apply);
-                }
+                stage.applies.extend(apply);
             }
             None => {
                 append(&mut work.messages, after);
-                if !apply.is_empty() {
-                    work.applies.push(apply);
-                }
+                work.applies.extend(apply);
             }
         }
     }

@@ -13,12 +13,36 @@ pub fn majority(voters: usize) -> usize {
 /// The highest index that a majority of voters has matched, given each voter's match.
 /// An empty voter set commits nothing.
 pub fn committed_index(matches: &[Index]) -> Index {
+    committed_index_of(matches.len(), matches.iter().copied())
+}
+
+/// Voter sets up to this size are ranked on the stack: a leader computes its commit
+/// index on every acknowledgement, and a heap copy per call showed in profiles.
+const STACK_VOTERS: usize = 16;
+
+/// [`committed_index`] of exactly `n` matches given one by one.
+fn committed_index_of(n: usize, matches: impl Iterator<Item = Index>) -> Index {
+    if n <= STACK_VOTERS {
+        let mut buf = [0; STACK_VOTERS];
+        let mut len = 0;
+        for m in matches {
+            buf[len] = m;
+            len += 1;
+        }
+        assert_eq!(len, n, "the caller counted the matches");
+        majority_matched(&mut buf[..len])
+    } else {
+        majority_matched(&mut matches.collect::<Vec<_>>())
+    }
+}
+
+/// The `majority`-th largest of `matches` (reordering them); 0 for none.
+fn majority_matched(matches: &mut [Index]) -> Index {
     if matches.is_empty() {
         return 0;
     }
-    let mut sorted = matches.to_vec();
-    sorted.sort_unstable_by(|a, b| b.cmp(a));
-    sorted[majority(matches.len()) - 1]
+    let k = majority(matches.len()) - 1;
+    *matches.select_nth_unstable_by(k, |a, b| b.cmp(a)).1
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,10 +80,8 @@ pub fn joint_committed_index(
     outgoing: &BTreeSet<NodeId>,
     matched: impl Fn(NodeId) -> Index,
 ) -> Index {
-    let half = |set: &BTreeSet<NodeId>| {
-        let matches: Vec<Index> = set.iter().map(|&id| matched(id)).collect();
-        committed_index(&matches)
-    };
+    let half =
+        |set: &BTreeSet<NodeId>| committed_index_of(set.len(), set.iter().map(|&id| matched(id)));
     if outgoing.is_empty() {
         half(voters)
     } else {

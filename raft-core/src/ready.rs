@@ -19,7 +19,10 @@ pub enum Input {
     /// A message from a peer arrived.
     Message(Message),
     /// The application proposes a command. Refused unless this node leads.
-    Propose { data: Vec<u8> },
+    Propose {
+        #[serde(with = "crate::types::bytes")]
+        data: Vec<u8>,
+    },
     /// Several commands at once: appended as consecutive entries and sent to followers
     /// together (one append each, within `append_bytes_max`). All or none are accepted.
     ProposeBatch { batch: Vec<Vec<u8>> },
@@ -29,7 +32,11 @@ pub enum Input {
     /// The application serialized its state after applying every entry up to `index`
     /// (which it has applied). The node keeps the snapshot to send to lagging followers
     /// and compacts its log up to `index`; `Ready::snapshot` asks the driver to store it.
-    Snapshot { index: Index, data: Vec<u8> },
+    Snapshot {
+        index: Index,
+        #[serde(with = "crate::types::bytes")]
+        data: Vec<u8>,
+    },
     /// The application wants to serve a linearizable read tagged `id`. Refused unless this
     /// node leads; confirmed later in `Ready::reads` (or failed in `Ready::reads_aborted`).
     Read { id: u64 },
@@ -138,7 +145,32 @@ impl SnapshotWrite {
 
 impl Ready {
     pub fn is_empty(&self) -> bool {
-        *self == Ready::default()
+        // Field by field: comparing with `Ready::default()` built one per call, and
+        // observers ask on every step.
+        let Ready {
+            hard_state,
+            must_sync,
+            entries,
+            messages,
+            messages_after_persist,
+            committed,
+            snapshot,
+            reads,
+            reads_aborted,
+            proposed,
+            membership,
+        } = self;
+        hard_state.is_none()
+            && !must_sync
+            && entries.is_empty()
+            && messages.is_empty()
+            && messages_after_persist.is_empty()
+            && committed.is_empty()
+            && snapshot.is_none()
+            && reads.is_empty()
+            && reads_aborted.is_empty()
+            && proposed.is_none()
+            && membership.is_none()
     }
 
     /// Whether step 2 has anything to write.

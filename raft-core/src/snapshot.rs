@@ -98,7 +98,7 @@ impl Node {
         pr.sent(None, data.len());
         self.stats.snapshot_chunks_sent += 1;
         let body = MessageBody::InstallSnapshot {
-            meta,
+            meta: Box::new(meta),
             total_bytes,
             offset,
             data,

@@ -17,7 +17,7 @@ fn entry(term: u64, index: u64) -> Entry {
         term,
         index,
         kind: EntryKind::Normal,
-        data: vec![],
+        data: vec![].into(),
     }
 }
 
@@ -251,11 +251,11 @@ fn snapshot_at_extreme_indexes_is_dropped() {
     for index in [u64::MAX, u64::MAX - 1, u64::MAX / 2 + 1] {
         let mut node = Node::new(cfg.clone(), restored(1, None, vec![])).unwrap();
         let body = MessageBody::InstallSnapshot {
-            meta: SnapshotMeta {
+            meta: Box::new(SnapshotMeta {
                 index,
                 term: 1,
                 membership: Membership::with_voters([1, 2, 3]),
-            },
+            }),
             total_bytes: 1,
             offset: 0,
             data: vec![0],
@@ -596,11 +596,11 @@ fn chunks_of_an_oversized_snapshot_are_dropped_before_anything_is_buffered() {
     let term = net.node(2).term();
     let membership = net.node(2).membership().clone();
     let chunk = |total_bytes| MessageBody::InstallSnapshot {
-        meta: SnapshotMeta {
+        meta: Box::new(SnapshotMeta {
             index: 50,
             term,
             membership: membership.clone(),
-        },
+        }),
         total_bytes,
         offset: 0,
         data: vec![7; 16],

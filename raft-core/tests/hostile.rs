@@ -223,7 +223,7 @@ fn append(
             // Mostly contiguous after prev_index; sometimes anywhere.
             index: index.map_or(prev_index.wrapping_add(i as u64 + 1), |n| n.of(last)),
             kind: EntryKind::Normal,
-            data: vec![i as u8],
+            data: vec![i as u8].into(),
         })
         .collect();
     MessageBody::Append {
@@ -248,11 +248,11 @@ fn install_snapshot(body: &Body, t: u64, last: u64) -> MessageBody {
     };
     let voters = voters.iter().map(|&v| u64::from(v));
     MessageBody::InstallSnapshot {
-        meta: SnapshotMeta {
+        meta: Box::new(SnapshotMeta {
             index: index.of(last),
             term: term.of(t),
             membership: Membership::with_voters(voters),
-        },
+        }),
         total_bytes: u64::from(*total),
         offset: u64::from(*offset),
         data: vec![7; usize::from(*len)],
@@ -449,7 +449,11 @@ fn concrete_restored(r: &Restored) -> RestoredState {
             } else {
                 EntryKind::Normal
             },
-            data: if *conf { vec![1, 1, 1] } else { vec![] },
+            data: if *conf {
+                vec![1, 1, 1].into()
+            } else {
+                vec![].into()
+            },
         })
         .collect();
     RestoredState {

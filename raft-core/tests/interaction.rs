@@ -109,7 +109,7 @@ fn malformed_append_is_dropped_and_counted() {
                 term,
                 index: 5,
                 kind: EntryKind::Normal,
-                data: vec![],
+                data: vec![].into(),
             }],
             commit: 0,
         },
@@ -166,7 +166,7 @@ fn rejection_carries_the_conflicting_term_for_fast_backtracking() {
             term: if i <= 2 { 1 } else { 2 },
             index: i,
             kind: EntryKind::Normal,
-            data: vec![],
+            data: vec![].into(),
         })
         .collect();
     let restored = RestoredState {
@@ -208,7 +208,7 @@ fn restore_refuses_impossible_disk_state() {
         term,
         index,
         kind: EntryKind::Normal,
-        data: vec![],
+        data: vec![].into(),
     };
     let cases = vec![
         (
@@ -270,7 +270,7 @@ fn restore_refuses_impossible_disk_state() {
                     term: 1,
                     index: 1,
                     kind: EntryKind::Membership,
-                    data: vec![0xff; 3],
+                    data: vec![0xff; 3].into(),
                 }],
             },
             RestoreError::BadMembership {
@@ -324,7 +324,7 @@ fn committed_entries_reach_followers() {
             .log()
             .entry(leader_commit)
             .map(|e| e.data.clone()),
-        Some(b"cmd".to_vec())
+        Some(b"cmd".into())
     );
     for id in [2, 3] {
         assert_eq!(

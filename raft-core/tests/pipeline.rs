@@ -14,7 +14,7 @@ fn entry(term: u64, index: u64) -> Entry {
         term,
         index,
         kind: EntryKind::Normal,
-        data: vec![index as u8],
+        data: vec![index as u8].into(),
     }
 }
 

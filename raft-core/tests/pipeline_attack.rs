@@ -560,7 +560,7 @@ fn entries(term: u64, indexes: std::ops::RangeInclusive<u64>) -> Vec<Entry> {
             term,
             index,
             kind: raft_core::EntryKind::Normal,
-            data: vec![index as u8],
+            data: vec![index as u8].into(),
         })
         .collect()
 }
@@ -601,11 +601,11 @@ fn a_snapshot_received_while_earlier_entries_are_in_flight() {
     assert!(acks(&w1).is_empty(), "the ack waits for the entries");
     let data = b"state at 10".to_vec();
     let chunk = MessageBody::InstallSnapshot {
-        meta: raft_core::SnapshotMeta {
+        meta: Box::new(raft_core::SnapshotMeta {
             index: 10,
             term: 1,
             membership: Membership::with_voters([1, 2, 3]),
-        },
+        }),
         total_bytes: data.len() as u64,
         offset: 0,
         data,
@@ -887,7 +887,7 @@ fn a_single_voter_that_crashes_before_its_term_is_durable_never_reuses_the_term(
         .iter()
         .find(|e| e.index == at)
         .map(|e| e.data.clone());
-    assert_eq!(on_1, Some(b"B".to_vec()));
+    assert_eq!(on_1, Some(b"B".into()));
     assert_eq!(
         on_2, on_1,
         "the learner applied another entry at {t}/{at} than the leader"

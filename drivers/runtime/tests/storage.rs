@@ -18,7 +18,7 @@ fn entries(first: Index, last: Index, term: Term) -> Vec<Entry> {
             term,
             index,
             kind: EntryKind::Normal,
-            data: format!("entry {index} of term {term}").into_bytes(),
+            data: format!("entry {index} of term {term}").into_bytes().into(),
         })
         .collect()
 }
@@ -562,7 +562,7 @@ fn oversize_write_is_refused_and_storage_goes_on() {
     };
     let (mut storage, _) = open(dir.path(), opts.clone());
     let mut big = entries(1, 1, 1);
-    big[0].data = vec![7; 500];
+    big[0].data = vec![7; 500].into();
     let err = storage.append(&write(Some(hard(1, 0)), big)).unwrap_err();
     assert!(
         matches!(err, StorageError::RecordTooLarge { max: 200, .. }),

@@ -68,8 +68,7 @@ impl Disk {
     /// Makes the oldest pending write durable (its record whole) and returns it.
     pub fn sync_one(&mut self) -> Option<PendingWrite> {
         let w = self.pending.pop_front()?;
-        self.log
-            .extend_from_slice(&frame(&RecordRef::Write(&w.write)));
+        self.log = append_frame(std::mem::take(&mut self.log), &RecordRef::Write(&w.write));
         w.write.apply_to(&mut self.durable);
         let log_max = LOG_BYTES_MAX.max(2 * self.checkpoint_bytes);
         if w.write.snapshot.is_some() || self.log.len() > log_max {
@@ -128,15 +127,23 @@ impl Disk {
 }
 
 fn frame(record: &RecordRef) -> Vec<u8> {
-    let payload = postcard::to_allocvec(record).expect("a record encodes");
+    append_frame(Vec::new(), record)
+}
+
+/// `log` with `record` framed at its end, encoded in place (no intermediate buffer: this
+/// runs for every write).
+fn append_frame(mut log: Vec<u8>, record: &RecordRef) -> Vec<u8> {
+    let start = log.len();
+    log.extend_from_slice(&[0; HEADER_BYTES]);
+    let mut log = postcard::to_extend(record, log).expect("a record encodes");
+    let payload = &log[start + HEADER_BYTES..];
     let mut h = Fnv::default();
-    h.write(&payload);
+    h.write(payload);
     let len = u32::try_from(payload.len()).expect("a record under 4 GiB");
-    let mut out = Vec::with_capacity(HEADER_BYTES + payload.len());
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&h.finish().to_le_bytes());
-    out.extend_from_slice(&payload);
-    out
+    let digest = h.finish();
+    log[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    log[start + 4..start + HEADER_BYTES].copy_from_slice(&digest.to_le_bytes());
+    log
 }
 
 /// The record at the start of `bytes` and its framed length; `None` if it is torn.
@@ -166,7 +173,7 @@ mod tests {
                 term,
                 index,
                 kind: EntryKind::Normal,
-                data: vec![],
+                data: vec![].into(),
             })
             .collect();
         let write = Write {

@@ -31,6 +31,8 @@ pub struct RaftWatch {
     /// cannot report entries back (kv-sim). raft-sim reports applies itself, after the
     /// pipeline, which checks the pipeline as well.
     pub applies_from_readys: bool,
+    /// Where each `Ready` is encoded for the digest; kept to reuse its allocation.
+    encoded: Vec<u8>,
 }
 
 impl RaftWatch {
@@ -135,8 +137,11 @@ impl Observer for StepView<'_> {
         w.steps += 1;
         if !ready.is_empty() {
             w.digest.write(&(self.slot as u64).to_le_bytes());
-            w.digest
-                .write(&postcard::to_allocvec(ready).expect("Ready encodes"));
+            let mut buf = std::mem::take(&mut w.encoded);
+            buf.clear();
+            let buf = postcard::to_extend(ready, buf).expect("Ready encodes");
+            w.digest.write(&buf);
+            w.encoded = buf;
         }
         let seen = self.seen.take().expect("before_step precedes after_step");
         let checked = w.checker.after_step(node, ready).map_err(invariant);

@@ -6,7 +6,7 @@ fn entry(term: u64, index: u64, kind: EntryKind, data: &[u8]) -> Entry {
         term,
         index,
         kind,
-        data: data.to_vec(),
+        data: data.into(),
     }
 }
 
@@ -134,7 +134,7 @@ fn request_cases() -> Vec<(MessageBody, &'static str)> {
         (MessageBody::TimeoutNow, "1->2 t3 TimeoutNow"),
         (
             MessageBody::InstallSnapshot {
-                meta,
+                meta: Box::new(meta),
                 total_bytes: 35,
                 offset: 10,
                 data: vec![0; 10],
@@ -340,11 +340,11 @@ fn work_lists_sends_writes_applies_and_the_proposal() {
             must_sync: true,
         }],
         applies: vec![Apply {
-            install: Some(snapshot(1, 4, "abc")),
+            install: Some(Box::new(snapshot(1, 4, "abc"))),
             committed: ready.committed.clone(),
             reads: ready.reads.clone(),
             reads_aborted: ready.reads_aborted.clone(),
-            membership: ready.membership.clone(),
+            membership: ready.membership.clone().map(Box::new),
         }],
         proposed: ready.proposed,
     };

@@ -7,7 +7,7 @@ fn entry(index: Index, term: Term) -> Entry {
         term,
         index,
         kind: EntryKind::Normal,
-        data: vec![index as u8],
+        data: vec![index as u8].into(),
     }
 }
 
@@ -56,7 +56,7 @@ fn truncate_on_conflict_keeps_prefix_and_lowers_persisted() {
     let mut log = log_with_terms(&[1, 1, 1, 1]);
     let incoming = [entry(2, 1), entry(3, 2), entry(4, 2), entry(5, 2)];
     assert_eq!(log.find_conflict(&incoming), Some(3));
-    log.truncate_and_append(&incoming[1..]);
+    log.truncate_and_append(incoming[1..].to_vec());
     assert_eq!(log.last_index(), 5);
     assert_eq!(log.term(2), Some(1));
     assert_eq!(log.term(3), Some(2));
@@ -77,7 +77,7 @@ fn truncate_on_conflict_keeps_prefix_and_lowers_persisted() {
 #[test]
 fn stale_persisted_report_is_ignored() {
     let mut log = log_with_terms(&[1, 1]);
-    log.truncate_and_append(&[entry(2, 2)]);
+    log.truncate_and_append(vec![entry(2, 2)]);
     assert!(!log.persisted_to(LogPosition { term: 1, index: 2 }));
     assert!(log.persisted_to(LogPosition { term: 2, index: 2 }));
 }
@@ -130,7 +130,7 @@ quickcheck! {
                 let skip = (c as usize) - prev - 1;
                 // A real leader never sends a term below its predecessor's; skip such cases.
                 if entries[skip].term >= log.term(c - 1).unwrap_or(0) {
-                    log.truncate_and_append(&entries[skip..]);
+                    log.truncate_and_append(entries[skip..].to_vec());
                     apply_append(&mut model, prev, &terms);
                 } else {
                     continue;

@@ -77,7 +77,7 @@ impl App {
 
     fn apply(&mut self, e: &Entry) {
         if e.kind == EntryKind::Normal {
-            self.commands.push((e.index, e.data.clone()));
+            self.commands.push((e.index, e.data.to_vec()));
         }
         self.applied = e.index;
     }
@@ -353,11 +353,11 @@ fn waiting_applies(recorder: &Recorder, work: &Work, newest: Option<&Write>) -> 
                 .snapshot
                 .as_ref()
                 .filter(|s| s.is_received())
-                .map(|s| s.snapshot().clone()),
+                .map(|s| Box::new(s.snapshot().clone())),
             committed: ready.committed.clone(),
             reads: ready.reads.clone(),
             reads_aborted: ready.reads_aborted.clone(),
-            membership: ready.membership.clone(),
+            membership: ready.membership.clone().map(Box::new),
         };
         if apply.is_empty() {
             continue;

@@ -259,7 +259,7 @@ mod tests {
         let (meta, total_bytes) = (SnapshotMeta::default(), 64 * (256 << 10));
         let offset = i * (256 << 10);
         message(MessageBody::InstallSnapshot {
-            meta,
+            meta: Box::new(meta),
             total_bytes,
             offset,
             data,

@@ -167,7 +167,7 @@ mod tests {
                 term,
                 index,
                 kind: EntryKind::Normal,
-                data: index.to_le_bytes().to_vec(),
+                data: index.to_le_bytes().to_vec().into(),
             })
             .collect()
     }

@@ -204,7 +204,7 @@ mod tests {
             term: 2,
             index: 5,
             kind: EntryKind::Normal,
-            data: b"hello".to_vec(),
+            data: b"hello".to_vec().into(),
         };
         Record::Write {
             hard_state: Some(HardState {
