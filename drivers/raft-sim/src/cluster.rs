@@ -12,7 +12,6 @@ use sim_kit::watch::RaftWatch;
 use sim_kit::{NetConfig, Sim, World, WorldConfig};
 use trace::machine::{Boot, RaftInput, RaftMachine};
 use trace::sim::{Messages, SimRecording};
-use trace::{Recorder, Sink};
 
 mod app;
 mod read_check;
@@ -255,19 +254,8 @@ impl Sim for Cluster {
             Ok(Pipeline::new(node))
         });
         if let (Some(r), Some(boot)) = (self.recording.as_mut(), booted) {
-            let sink = r.end(slot).map_or_else(Sink::memory, Sink::Memory);
-            let (id, now) = (boot.config.id, self.world.now_us());
-            let note = format!("raft-sim node {id}");
-            let mut rec = Recorder::<RaftMachine>::start(
-                sink,
-                id,
-                r.next_incarnation(slot),
-                now,
-                &boot,
-                note,
-            );
-            rec.with_outputs = true;
-            r.begin(slot, Some(Box::new(rec)));
+            let note = format!("raft-sim node {}", boot.config.id);
+            r.start_node::<RaftMachine>(slot, &boot, self.world.now_us(), note);
         }
         // The application restarts with what it applied up to the node's applied index.
         let node = self.node(slot).expect("just started");

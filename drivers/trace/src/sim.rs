@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use raft_core::{Message, NodeId};
 use serde::Serialize;
 
+use crate::file::Sink;
 use crate::format::LinkSeq;
 use crate::machine::Machine;
 use crate::recorder::Recorder;
@@ -119,6 +120,19 @@ impl<I: Serialize, O> SimRecording<I, O> {
     /// The number of the incarnation `slot` starts next (from 1).
     pub fn next_incarnation(&self, slot: usize) -> u64 {
         self.incarnations[slot] + 1
+    }
+
+    /// `slot` (re)started as machine `M` from `boot`: records it from now on, after
+    /// what its earlier incarnations recorded, keeping whole outputs.
+    pub fn start_node<M>(&mut self, slot: usize, boot: &M::Boot, now_us: u64, note: String)
+    where
+        M: Machine<Input = I, Output = O> + 'static,
+    {
+        let sink = self.end(slot).map_or_else(Sink::memory, Sink::Memory);
+        let (node, incarnation) = ((self.node_of)(slot), self.next_incarnation(slot));
+        let mut r = Recorder::<M>::start(sink, node, incarnation, now_us, boot, note);
+        r.with_outputs = true;
+        self.begin(slot, Some(Box::new(r)));
     }
 
     /// What to keep of an input before the step consumes it: its bytes and, for a

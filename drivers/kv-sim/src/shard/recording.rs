@@ -7,7 +7,7 @@ use kv_core::shardkv::{GroupInput, GroupReady, ShardGroup};
 use kv_core::{CtrlOp, CtrlOutcome, ShardCtrlServer};
 use raft_core::RestoredState;
 use trace::sim::{Messages, SimRecording};
-use trace::{Boot, Recorder, Sink};
+use trace::Boot;
 
 use super::world::NodeConfig;
 
@@ -36,38 +36,17 @@ impl ShardRecording {
 
     /// The node at `slot` (re)started from `restored` with `config`.
     pub fn begin(&mut self, slot: usize, config: NodeConfig, restored: RestoredState, now_us: u64) {
-        let id = sim_kit::id_of(slot);
-        let note = format!("kv-sim shard world node {id}");
+        let note = format!("kv-sim shard world node {}", sim_kit::id_of(slot));
         match config {
             NodeConfig::Ctrl(config) => {
-                let r = &mut self.ctrl;
-                let sink = r.end(slot).map_or_else(Sink::memory, Sink::Memory);
                 let boot = Boot { config, restored };
-                let mut rec = Recorder::<ShardCtrlServer>::start(
-                    sink,
-                    id,
-                    r.next_incarnation(slot),
-                    now_us,
-                    &boot,
-                    note,
-                );
-                rec.with_outputs = true;
-                r.begin(slot, Some(Box::new(rec)));
+                self.ctrl
+                    .start_node::<ShardCtrlServer>(slot, &boot, now_us, note);
             }
             NodeConfig::Group(config) => {
-                let r = &mut self.groups;
-                let sink = r.end(slot).map_or_else(Sink::memory, Sink::Memory);
                 let boot = Boot { config, restored };
-                let mut rec = Recorder::<ShardGroup>::start(
-                    sink,
-                    id,
-                    r.next_incarnation(slot),
-                    now_us,
-                    &boot,
-                    note,
-                );
-                rec.with_outputs = true;
-                r.begin(slot, Some(Box::new(rec)));
+                self.groups
+                    .start_node::<ShardGroup>(slot, &boot, now_us, note);
             }
         }
     }
