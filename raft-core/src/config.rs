@@ -52,15 +52,15 @@ pub struct Config {
     pub reads_pending_max: usize,
     /// Seed of the PRNG drawing election timeouts; mixed with `id`.
     pub seed: u64,
-    /// Test-only: a deliberate bug, so checkers can be shown to catch it.
+    /// Test-only: a deliberate bug, so checkers can be shown to catch it. Serialized
+    /// (in builds with the feature), so a trace of a run with a bug replays the bug.
     #[cfg(feature = "bug-injection")]
-    #[serde(skip)]
     pub bug: Option<InjectedBug>,
 }
 
 /// Deliberate protocol violations, compiled in only with the `bug-injection` feature.
 #[cfg(feature = "bug-injection")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InjectedBug {
     /// Grant every vote request whose log is up to date, even after voting in this term.
     VoteTwice,

@@ -37,3 +37,25 @@ fn a_nemesis_run_replays_identically_and_checks_clean() {
         view.messages.len()
     );
 }
+
+/// The trace check watches reads too: nodes that serve reads from their local state
+/// (an injected bug) leave a trace in which a confirmed read is older than a commit
+/// made before it was issued, and the check says "read freshness".
+#[test]
+fn a_trace_with_a_stale_read_fails_the_check() {
+    use raft_core::{Config, InjectedBug};
+    use raft_sim::reads::stale_leader;
+    let tmp = tempfile::tempdir().unwrap();
+    let local =
+        || -> Box<dyn Fn(&mut Config)> { Box::new(|c| c.bug = Some(InjectedBug::LocalReads)) };
+    let caught = (1..=10).find_map(|seed| {
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            with_trace_dir(tmp.path(), || drop(stale_leader(seed, local())))
+        }));
+        ran.err()?;
+        let traces = read_dir(&tmp.path().join(format!("seed{seed}"))).ok()?;
+        trace::check::check(&traces).violation
+    });
+    let v = caught.expect("a stale read in 10 seeds, caught by the trace check");
+    assert!(v.what.contains("read freshness"), "{v}");
+}

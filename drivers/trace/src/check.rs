@@ -1,6 +1,7 @@
 //! Check: the nodes' traces of one run merged by time and replayed together under the
 //! simulator's own invariant watch (`sim_kit::watch::RaftWatch`: election safety, log
-//! matching, leader completeness, state-machine safety, read freshness). The first
+//! matching, leader completeness, state-machine safety, the lease promise) and
+//! raft-sim's read freshness (`reads.rs`). The first
 //! violation is reported with the steps that led to it.
 
 use std::collections::VecDeque;
@@ -12,6 +13,10 @@ use sim_kit::watch::RaftWatch;
 use crate::format::Frame;
 use crate::live::{self, Driven};
 use crate::replay::NodeTrace;
+
+mod reads;
+
+use reads::{ReadWatch, WithReads};
 
 /// Steps shown before a violation.
 const CONTEXT_STEPS: usize = 12;
@@ -73,6 +78,7 @@ pub fn check(traces: &[NodeTrace]) -> CheckReport {
     let mut watches: Vec<RaftWatch> = (0..traces.len())
         .map(|_| RaftWatch::for_service())
         .collect();
+    let mut reads: Vec<ReadWatch> = (0..traces.len()).map(|_| ReadWatch::default()).collect();
     let mut machines: Vec<Option<Box<dyn Driven>>> = traces.iter().map(|_| None).collect();
     let mut context: VecDeque<String> = VecDeque::new();
     for at in merged(traces) {
@@ -119,9 +125,15 @@ pub fn check(traces: &[NodeTrace]) -> CheckReport {
                     m.describe_input(&s.input)
                 );
                 push(&mut context, line);
-                let mut view = watches[group[at.slot]].observer(at.slot);
-                let stepped = m.step(&s.input, &mut view);
-                let verdict = view.verdict();
+                let g = group[at.slot];
+                let mut obs = WithReads {
+                    reads: &mut reads[g],
+                    inner: watches[g].observer(at.slot),
+                    stale: None,
+                };
+                let stepped = m.step(&s.input, &mut obs);
+                let stale = obs.stale.take();
+                let verdict = obs.inner.verdict().and(stale.map_or(Ok(()), Err));
                 if stepped.is_ok_and(|d| d != s.digest) {
                     report.divergent_steps += 1;
                 }
