@@ -140,11 +140,19 @@ impl<M: Machine> Recorder<M> {
         self.failed.as_ref()
     }
 
-    /// Why recording stopped, taken out (recording stays stopped).
+    /// Why recording stopped, taken out once (recording stays stopped; later calls
+    /// return `None`).
     pub fn take_failure(&mut self) -> Option<TraceError> {
-        let e = self.failed.take()?;
-        self.failed = Some(TraceError::Stopped);
-        Some(e)
+        match self.failed.take()? {
+            TraceError::Stopped => {
+                self.failed = Some(TraceError::Stopped);
+                None
+            }
+            e => {
+                self.failed = Some(TraceError::Stopped);
+                Some(e)
+            }
+        }
     }
 
     pub fn flush(&mut self) {

@@ -70,6 +70,11 @@ pub struct ViewMark {
 
 /// Output text kept per step, at most; a view is for reading, not for bytes.
 const TEXT_CHARS_MAX: usize = 2000;
+/// Input and output text of all steps together, at most: a long trace keeps less of
+/// each step's text rather than making a page of hundreds of megabytes.
+const TEXT_BYTES_BUDGET: usize = 48 << 20;
+/// Text kept per step however long the trace.
+const TEXT_CHARS_MIN: usize = 120;
 /// Steps a view holds at most (a longer trace is cut to its first ones, and says so).
 pub const VIEW_STEPS_MAX: usize = 200_000;
 
@@ -122,6 +127,7 @@ pub fn build(traces: &[NodeTrace], title: &str, from_us: u64, to_us: u64) -> Vie
         }
     }
     model.marks.sort_by_key(|m| (m.time_us, m.node));
+    fit_text(&mut model.steps);
     // A start before a node's first step must be inside the drawn range too.
     for m in &model.marks {
         model.start_us = model.start_us.min(m.time_us);
@@ -234,9 +240,13 @@ fn mark_changes(node: NodeId, time_us: u64, before: Seen, after: Seen, marks: &m
     }
 }
 
-fn cut(mut s: String) -> String {
-    if s.len() > TEXT_CHARS_MAX {
-        let mut at = TEXT_CHARS_MAX;
+fn cut(s: String) -> String {
+    cut_to(s, TEXT_CHARS_MAX)
+}
+
+fn cut_to(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut at = max;
         while !s.is_char_boundary(at) {
             at -= 1;
         }
@@ -244,4 +254,16 @@ fn cut(mut s: String) -> String {
         s.push('…');
     }
     s
+}
+
+/// Shortens every step's text so that all of it fits the page's budget.
+fn fit_text(steps: &mut [ViewStep]) {
+    let per = (TEXT_BYTES_BUDGET / steps.len().max(1) / 2).clamp(TEXT_CHARS_MIN, TEXT_CHARS_MAX);
+    if per == TEXT_CHARS_MAX {
+        return;
+    }
+    for s in steps {
+        s.input = cut_to(std::mem::take(&mut s.input), per);
+        s.output = cut_to(std::mem::take(&mut s.output), per);
+    }
 }

@@ -243,8 +243,12 @@ impl<R: Replica> Actor<R> {
                 biased;
                 _ = shutdown.changed() => return Ok(()),
                 _ = ticker.tick() => {
-                    if let Some(r) = self.recorder.as_mut() {
+                                        if let Some(r) = self.recorder.as_mut() {
                         r.flush();
+                        // Said once: the recorder stays stopped, the node serves on.
+                        if let Some(e) = r.take_failure() {
+                            tracing::warn!("trace recording stopped: {e}");
+                        }
                     }
                     self.step(ReplicaInput::Tick, None)
                 }
