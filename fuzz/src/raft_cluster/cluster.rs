@@ -80,6 +80,10 @@ impl Cluster {
         config.pre_vote = self.setup.pre_vote;
         config.check_quorum = self.setup.check_quorum;
         config.seed = self.setup.seed;
+        #[cfg(feature = "bug-injection")]
+        {
+            config.bug = super::planted_bug();
+        }
         config
     }
 
