@@ -7,18 +7,25 @@
 use arbitrary::{Arbitrary, Unstructured};
 
 mod cluster;
+mod summary;
 
-pub use cluster::{Cluster, Summary};
+pub use cluster::Cluster;
+pub use summary::{role_index, Summary, INPUT_KINDS};
 
 /// Actions per input: enough for several elections, crashes and commits, few enough that
 /// one execution stays well under a millisecond.
 pub const ACTIONS_MAX: usize = 512;
 
-/// Messages in flight; one sent beyond this is lost (which the network may always do).
-pub const PENDING_MAX: usize = 128;
+pub use crate::net::PENDING_MAX;
 
 /// Ticks one `Tick` action may carry: an election timeout is 10 to 19 ticks here.
 const TICKS_PER_ACTION_MAX: u8 = 16;
+
+/// Rounds one `Settle` action may carry.
+const SETTLE_ROUNDS_MAX: u8 = 4;
+
+/// Entries one `ProposeBatch` action may carry.
+pub(crate) const BATCH_ENTRIES_MAX: u8 = 8;
 
 /// What the cluster is built with, read from the front of the input.
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -27,6 +34,11 @@ pub struct Setup {
     pub nodes: u8,
     pub pre_vote: bool,
     pub check_quorum: bool,
+    /// Slots beyond the bootstrap voters (taken modulo, at most `nodes - 3`): they start
+    /// with an empty configuration and take part once a membership change adds them.
+    pub joiners: u8,
+    /// Leader leases serve reads (`ReadMode::Lease`) instead of a ReadIndex round each.
+    pub lease_reads: bool,
     /// Election jitter: each node's draws follow from it, so it is part of the schedule.
     pub seed: u64,
 }
@@ -63,26 +75,33 @@ pub enum Action {
     /// Deliver the messages in flight now, in order (not the ones this sends): lets a
     /// short input make progress instead of spelling out each delivery.
     DeliverAll,
-}
-
-/// The bug `FUZZ_BUG` names (`VoteTwice`, `CommitOldTerm`, `LocalReads`,
-/// `LeaseFollowsLeader`, `SkipJoint`), planted in every node: a target that finds it
-/// is shown to be able to.
-#[cfg(feature = "bug-injection")]
-fn planted_bug() -> Option<raft_core::InjectedBug> {
-    use raft_core::InjectedBug as Bug;
-    static BUG: std::sync::OnceLock<Option<Bug>> = std::sync::OnceLock::new();
-    *BUG.get_or_init(|| {
-        let name = std::env::var("FUZZ_BUG").ok()?;
-        Some(match name.as_str() {
-            "VoteTwice" => Bug::VoteTwice,
-            "CommitOldTerm" => Bug::CommitOldTerm,
-            "LocalReads" => Bug::LocalReads,
-            "LeaseFollowsLeader" => Bug::LeaseFollowsLeader,
-            "SkipJoint" => Bug::SkipJoint,
-            other => panic!("FUZZ_BUG={other}: no such injected bug"),
-        })
-    })
+    /// Tick every node this many times, one tick each in turn (taken modulo).
+    TickAll(u8),
+    /// Cut the network in two: the nodes whose bit is set on one side, the rest on the
+    /// other. A message across the cut is lost when its turn to be delivered comes. No bit
+    /// (or every bit) set heals it.
+    Partition(u8),
+    /// Heal the partition.
+    Heal,
+    /// Propose this many entries in one batch at node k (taken modulo, at least one).
+    ProposeBatch {
+        node: u8,
+        count: u8,
+    },
+    /// Node k's application snapshots everything it has applied, compacting the log.
+    Snapshot(u8),
+    /// Node k proposes a membership change about `target` (see `cluster::changes` for
+    /// what `kind` picks: one voter added, demoted or removed, or two at once, which goes
+    /// through a joint configuration).
+    ChangeMembership {
+        node: u8,
+        kind: u8,
+        target: u8,
+    },
+    /// This many rounds (taken modulo, at least one) of: every node's writes become
+    /// durable, then the messages in flight are delivered. A short input reaches a
+    /// settled cluster in one action, and spends its bytes on the interleavings.
+    Settle(u8),
 }
 
 /// The fuzz target: decodes `data` into a setup and a schedule and runs it. Panics on a

@@ -54,6 +54,55 @@ fn raft_cluster_corpus_holds_every_invariant() {
         "no schedule crashes a node after a commit"
     );
     assert!(reached(|s| s.nodes == 5), "no schedule runs five nodes");
+    assert!(
+        reached(|s| s.snapshots_taken > 0),
+        "no schedule takes a snapshot"
+    );
+    assert!(
+        reached(|s| s.snapshots_installed > 0),
+        "no schedule sends a snapshot to a follower"
+    );
+    assert!(
+        reached(|s| s.memberships_changed > 0),
+        "no schedule changes the membership"
+    );
+    assert!(
+        reached(|s| s.partitioned > 0 && s.committed > 0),
+        "no schedule partitions a cluster that commits"
+    );
+}
+
+#[test]
+fn kv_cluster_corpus_is_linearizable() {
+    let summaries = replay("kv_cluster", fuzz::kv_cluster::play);
+    let reached = |f: fn(&fuzz::kv_cluster::Summary) -> bool| summaries.iter().flatten().any(f);
+    // The checker must have had something to check: answered operations from several
+    // clients, across crashes, partitions, snapshots and retried requests.
+    assert!(
+        reached(|s| s.ops_ok >= 5 && s.clerks >= 2),
+        "no schedule has two clients with answered operations"
+    );
+    assert!(
+        reached(|s| s.ops_ok > 0 && s.crashes > 0),
+        "no schedule answers operations and crashes a server"
+    );
+    assert!(
+        reached(|s| s.ops_ok > 0 && s.partitioned > 0),
+        "no schedule answers operations under a partition"
+    );
+    assert!(
+        reached(|s| s.snapshots_taken > 0 && s.snapshots_installed > 0),
+        "no schedule snapshots and installs a snapshot"
+    );
+    assert!(
+        reached(|s| s.duplicates > 0),
+        "no schedule retries a request the session table recognises"
+    );
+    assert!(reached(|s| s.reads_served > 0), "no schedule serves a read");
+    assert!(
+        summaries.iter().flatten().all(|s| !s.check_unknown),
+        "the checker ran out of budget on a corpus history"
+    );
 }
 
 #[test]

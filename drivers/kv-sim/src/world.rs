@@ -9,7 +9,7 @@ use kv_core::{KvState, ServerConfig, ShardCtrl};
 use raft_core::{Config, Message, NodeId, ReadMode, WriteId};
 use sim_kit::disk::Disk;
 use sim_kit::watch::RaftWatch;
-use sim_kit::{id_of, NetConfig, Sim, SimNode, World, WorldConfig};
+use sim_kit::{id_of, NetConfig, Sim, World, WorldConfig};
 
 pub use crate::sim_server::SimServer;
 
@@ -255,10 +255,6 @@ impl<S: SimService> Sim for ServiceWorld<S> {
             };
             r.begin(slot, S::recorder(start));
         }
-        // The state machine restarts at the snapshot: that is what it has applied.
-        let node = self.world.node(slot).expect("just started").raft();
-        let (id, applied) = (node.id(), node.log().applied());
-        self.world.watch.checker.on_install_at(id, applied);
     }
 
     fn on_tick(&mut self, slot: usize) {

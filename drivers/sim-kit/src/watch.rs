@@ -49,10 +49,15 @@ impl RaftWatch {
         self.digest.finish()
     }
 
-    /// A node (re)started at `slot` from its disk.
+    /// A node (re)started at `slot` from its disk. A service restores its state machine
+    /// from the node's snapshot as it starts, so with `applies_from_readys` applying
+    /// resumes after the snapshot; otherwise the application reports its install.
     pub fn on_start(&mut self, slot: usize, node: &Node) {
         self.checker.on_restart(node);
         self.lease.on_start(slot);
+        if self.applies_from_readys {
+            self.checker.on_install_at(node.id(), node.log().applied());
+        }
     }
 
     /// An observer for one call into the pipeline of the node at `slot`: pass it to the

@@ -90,10 +90,9 @@ pub fn check(traces: &[NodeTrace]) -> CheckReport {
                     // for the digests; the watch has nothing to look at in it.
                     if let Some(node) = m.node() {
                         let watch = &mut watches[group[at.slot]];
+                        // The application restarts at its snapshot (`on_start`
+                        // tells the watch, as for the simulators).
                         watch.on_start(at.slot, node);
-                        // The application restarts at its snapshot: that is what it
-                        // has applied (as the simulators tell the watch).
-                        watch.checker.on_install_at(node.id(), node.log().applied());
                     }
                     push(
                         &mut context,

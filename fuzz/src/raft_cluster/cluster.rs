@@ -1,27 +1,38 @@
 //! The world of one `raft_cluster` run: pipelines, their disks, the network, the watch.
+//! What the application does (propose, read, snapshot, change membership) and how a
+//! step's work is carried out is in `app.rs`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
-use raft_core::{Config, Index, Input, Message, Node, NodeId, Pipeline, RestoredState};
-use raft_core::{ReadState, Role, Work, Write};
+use raft_core::{Config, Index, Input, Message, Node, NodeId, Pipeline, ReadMode};
+use raft_core::{RestoredState, Role};
+use sim_kit::disk::Disk;
 use sim_kit::watch::RaftWatch;
 
-use super::{Action, Setup, PENDING_MAX, TICKS_PER_ACTION_MAX};
+use super::summary::{input_kind, role_index, PERSISTED_KIND};
+use super::{Action, Setup, Summary, SETTLE_ROUNDS_MAX, TICKS_PER_ACTION_MAX};
+use crate::net::Network;
 
-/// One node: the running pipeline and its disk, split into what is durable and the
-/// writes handed out but not yet durable (lost on a crash).
+mod app;
+
+/// Snapshot chunks are this small, and an application's snapshot a few chunks long.
+const SNAPSHOT_CHUNK_BYTES: usize = 16;
+
+/// One node: the running pipeline and its disk (the simulator's: what is durable, the
+/// writes handed out but not yet durable, lost on a crash, and a record log whose torn
+/// tail recovery must cut off).
 struct Peer {
     pipeline: Pipeline,
-    durable: RestoredState,
-    unsynced: VecDeque<Write>,
+    disk: Disk,
 }
 
 pub struct Cluster {
     setup: Setup,
-    /// Nodes, all voters from the start.
+    /// Slots; the first `voters` are the bootstrap voters, the rest join later (or not).
     n: usize,
+    voters: usize,
     peers: Vec<Peer>,
-    net: Vec<Message>,
+    net: Network<Message>,
     watch: RaftWatch,
     /// For each read issued: the highest index any node knew committed when it was
     /// issued. A confirmed read below that would miss a write that finished before it.
@@ -31,25 +42,17 @@ pub struct Cluster {
     summary: Summary,
 }
 
-/// What a run reached.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Summary {
-    pub nodes: usize,
-    /// The highest commit index any node reached.
-    pub committed: Index,
-    pub leaders_elected: u64,
-    pub reads_confirmed: u64,
-    pub crashes: u64,
-}
-
 impl Cluster {
     pub fn new(setup: Setup) -> Self {
         let n = 3 + usize::from(setup.nodes % 3);
+        let voters = n - usize::from(setup.joiners) % (n - 2);
+        assert!((3..=n).contains(&voters));
         let mut cluster = Cluster {
             setup,
             n,
+            voters,
             peers: Vec::with_capacity(n),
-            net: Vec::new(),
+            net: Network::new(),
             // Applies are checked as each Ready hands them out: this harness has no
             // application of its own to report them.
             watch: RaftWatch::for_service(),
@@ -65,24 +68,36 @@ impl Cluster {
             let node = cluster.start(slot, RestoredState::default());
             cluster.peers.push(Peer {
                 pipeline: Pipeline::new(node),
-                durable: RestoredState::default(),
-                unsynced: VecDeque::new(),
+                disk: Disk::default(),
             });
         }
         cluster
     }
 
     fn config(&self, slot: usize) -> Config {
-        let voters = (1..=self.n as NodeId).collect();
+        let voters = if slot < self.voters {
+            (1..=self.voters as NodeId).collect()
+        } else {
+            Vec::new()
+        };
         let mut config = Config::new(id_of(slot), voters);
         config.election_ticks = 10;
         config.heartbeat_ticks = 2;
         config.pre_vote = self.setup.pre_vote;
         config.check_quorum = self.setup.check_quorum;
+        // Leases rest on check-quorum (the config refuses one without the other).
+        if self.setup.lease_reads && self.setup.check_quorum {
+            config.read_mode = ReadMode::Lease;
+        }
+        // Small limits, so short schedules reach flow control, appends split across
+        // messages and snapshots sent in several chunks.
+        config.inflight_msgs_max = 4;
+        config.append_bytes_max = 64;
+        config.snapshot_chunk_bytes = SNAPSHOT_CHUNK_BYTES;
         config.seed = self.setup.seed;
         #[cfg(feature = "bug-injection")]
         {
-            config.bug = super::planted_bug();
+            config.bug = crate::planted_bug();
         }
         config
     }
@@ -101,65 +116,89 @@ impl Cluster {
         let node = |k: u8| usize::from(k) % n;
         match action {
             Action::Deliver(i) => self.deliver(i),
-            Action::Drop(i) => {
-                if let Some(i) = self.pick(i) {
-                    self.net.swap_remove(i);
-                }
-            }
-            Action::Duplicate(i) => {
-                if let Some(i) = self.pick(i) {
-                    let copy = self.net[i].clone();
-                    self.send(copy);
-                }
-            }
+            Action::Drop(i) => self.net.lose(i),
+            Action::Duplicate(i) => self.net.duplicate(i),
             Action::Tick { node: k, times } => {
                 for _ in 0..=times % TICKS_PER_ACTION_MAX {
                     self.step(node(k), Input::Tick);
                 }
             }
+            Action::TickAll(times) => {
+                for _ in 0..=times % TICKS_PER_ACTION_MAX {
+                    (0..n).for_each(|slot| self.step(slot, Input::Tick));
+                }
+            }
             Action::Crash(k) => self.crash(node(k)),
-            Action::Propose(k) => self.propose(node(k)),
-            Action::Read(k) => self.read(node(k)),
             Action::Campaign(k) => self.step(node(k), Input::Campaign),
             Action::TransferLeadership { node: k, to } => {
                 let to = id_of(node(to));
                 self.step(node(k), Input::TransferLeadership { to });
             }
             Action::Persist(k) => self.persist(node(k)),
-            Action::PersistAll(k) => {
-                while !self.peers[node(k)].unsynced.is_empty() {
-                    self.persist(node(k));
+            Action::PersistAll(k) => self.persist_all(node(k)),
+            Action::DeliverAll => self.deliver_all(),
+            Action::Settle(rounds) => {
+                for _ in 0..=rounds % SETTLE_ROUNDS_MAX {
+                    for slot in 0..n {
+                        self.persist_all(slot);
+                    }
+                    self.deliver_all();
                 }
             }
-            Action::DeliverAll => {
-                for _ in 0..self.net.len() {
-                    self.deliver(0);
-                }
-            }
+            Action::Partition(mask) => self.net.partition(u64::from(mask)),
+            Action::Heal => self.net.partition(0),
+            other => self.act_app(other),
         }
     }
 
     pub fn summary(&self) -> Summary {
-        self.summary
-    }
-
-    fn pick(&self, i: u8) -> Option<usize> {
-        (!self.net.is_empty()).then(|| usize::from(i) % self.net.len())
-    }
-
-    fn deliver(&mut self, i: u8) {
-        let Some(i) = self.pick(i) else { return };
-        let message = self.net.remove(i);
-        // Only nodes of the cluster are ever addressed, but a hostile id must not panic
-        // the harness instead of the node.
-        if let Some(slot) = slot_of(message.to, self.peers.len()) {
-            self.step(slot, Input::Message(message));
+        Summary {
+            partitioned: self.net.partitioned,
+            ..self.summary
         }
     }
 
-    fn send(&mut self, message: Message) {
-        if self.net.len() < PENDING_MAX {
-            self.net.push(message);
+    /// One line per node (role, term, log, membership) and the messages in flight: for
+    /// reading a finding action by action.
+    pub fn status(&self) -> String {
+        let mut out = String::new();
+        for (slot, peer) in self.peers.iter().enumerate() {
+            let node = peer.pipeline.node();
+            let log = node.log();
+            out += &format!(
+                "  node {}: {:?} term {} last {} commit {} applied {} unsynced {} {:?}\n",
+                id_of(slot),
+                node.role(),
+                node.term(),
+                log.last_index(),
+                log.committed(),
+                log.applied(),
+                peer.disk.pending.len(),
+                node.membership(),
+            );
+        }
+        out + &format!("  in flight: {}\n", self.net.len())
+    }
+
+    /// Delivers the messages in flight now (not the ones they cause).
+    fn deliver_all(&mut self) {
+        for _ in 0..self.net.len() {
+            self.deliver(0);
+        }
+    }
+
+    fn deliver(&mut self, i: u8) {
+        let Some(message) = self.net.take(i) else {
+            return;
+        };
+        // Only nodes of the cluster are ever addressed, but a hostile id must not panic
+        // the harness instead of the node.
+        let (Some(from), Some(to)) = (slot_of(message.from, self.n), slot_of(message.to, self.n))
+        else {
+            return;
+        };
+        if !self.net.cut_off(from, to) {
+            self.step(to, Input::Message(message));
         }
     }
 
@@ -167,13 +206,12 @@ impl Cluster {
     /// follower) is an ordinary outcome; a broken invariant is the finding.
     fn step(&mut self, slot: usize, input: Input) {
         let pipeline = &mut self.peers[slot].pipeline;
-        let was_leader = pipeline.node().role() == Role::Leader;
+        let was = pipeline.node().role();
+        let kind = input_kind(&input);
         match self.watch.step(slot, pipeline, input) {
             Ok(work) => {
-                let node = self.peers[slot].pipeline.node();
-                if !was_leader && node.role() == Role::Leader {
-                    self.summary.leaders_elected += 1;
-                }
+                self.summary.inputs_accepted |= 1 << kind;
+                self.role_changed(was, self.peers[slot].pipeline.node().role());
                 self.carry_out(slot, work);
             }
             Err(Ok(broken)) => panic!("node {}: {broken}", id_of(slot)),
@@ -181,82 +219,49 @@ impl Cluster {
         }
     }
 
+    fn role_changed(&mut self, was: Role, now: Role) {
+        if was != now {
+            self.summary.role_changes |= 1 << (4 * role_index(was) + role_index(now));
+        }
+        if was != Role::Leader && now == Role::Leader {
+            self.summary.leaders_elected += 1;
+        }
+    }
+
     fn persist(&mut self, slot: usize) {
         let peer = &mut self.peers[slot];
-        let Some(write) = peer.unsynced.pop_front() else {
+        let Some(done) = peer.disk.sync_one() else {
             return;
         };
-        write.apply_to(&mut peer.durable);
-        match self.watch.persisted(slot, &mut peer.pipeline, write.id) {
-            Ok(work) => self.carry_out(slot, work),
+        let was = peer.pipeline.node().role();
+        match self
+            .watch
+            .persisted(slot, &mut peer.pipeline, done.write.id)
+        {
+            Ok(work) => {
+                self.summary.inputs_accepted |= 1 << PERSISTED_KIND;
+                self.role_changed(was, self.peers[slot].pipeline.node().role());
+                self.carry_out(slot, work);
+            }
             Err(broken) => panic!("node {}: {broken}", id_of(slot)),
+        }
+    }
+
+    fn persist_all(&mut self, slot: usize) {
+        while !self.peers[slot].disk.pending.is_empty() {
+            self.persist(slot);
         }
     }
 
     /// Power loss: the writes not yet durable are gone with the process, and what was
     /// waiting for them (acknowledgements, applies) with it.
     fn crash(&mut self, slot: usize) {
-        let disk = self.peers[slot].durable.clone();
-        let node = self.start(slot, disk);
-        let peer = &mut self.peers[slot];
-        peer.unsynced.clear();
-        peer.pipeline = Pipeline::new(node);
+        let disk = &mut self.peers[slot].disk;
+        disk.crash();
+        let state = disk.recover();
+        let node = self.start(slot, state);
+        self.peers[slot].pipeline = Pipeline::new(node);
         self.summary.crashes += 1;
-    }
-
-    fn propose(&mut self, slot: usize) {
-        self.next_proposal += 1;
-        let data = self.next_proposal.to_le_bytes().to_vec();
-        self.step(slot, Input::Propose { data });
-    }
-
-    fn read(&mut self, slot: usize) {
-        let id = self.next_read;
-        self.next_read += 1;
-        self.reads.insert(id, self.committed_anywhere());
-        self.step(slot, Input::Read { id });
-    }
-
-    fn committed_anywhere(&self) -> Index {
-        let commits = self
-            .peers
-            .iter()
-            .map(|p| p.pipeline.node().log().committed());
-        commits.max().unwrap_or(0)
-    }
-
-    fn carry_out(&mut self, slot: usize, work: Work) {
-        for message in work.messages {
-            self.send(message);
-        }
-        self.peers[slot].unsynced.extend(work.writes);
-        for apply in &work.applies {
-            for read in &apply.reads {
-                self.check_read(slot, read);
-                self.summary.reads_confirmed += 1;
-            }
-        }
-        let committed = self.peers[slot].pipeline.node().log().committed();
-        self.summary.committed = self.summary.committed.max(committed);
-    }
-
-    fn check_read(&self, slot: usize, read: &ReadState) {
-        let floor = self.reads.get(&read.id).copied();
-        let floor = floor.unwrap_or_else(|| {
-            panic!(
-                "node {} confirmed read {} never issued",
-                id_of(slot),
-                read.id
-            )
-        });
-        assert!(
-            read.index >= floor,
-            "read freshness: node {} confirmed read {} at index {} but {} had committed when it was issued",
-            id_of(slot),
-            read.id,
-            read.index,
-            floor
-        );
     }
 }
 

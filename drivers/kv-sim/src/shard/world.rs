@@ -437,7 +437,6 @@ impl Sim for ShardWorld {
         let raft = sim_kit::SimNode::raft(node);
         let watch = &mut self.watches[raft_group_of(slot)];
         watch.on_start(slot, raft);
-        watch.checker.on_install_at(raft.id(), raft.log().applied());
     }
 
     fn on_tick(&mut self, slot: usize) {

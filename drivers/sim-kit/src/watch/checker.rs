@@ -6,7 +6,7 @@
 //! registry of every (index, term) ever written with its content digest and predecessor
 //! term — by induction, equal (index, term) everywhere implies equal prefixes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use raft_core::{Entry, Index, Node, NodeId, Ready, Role, Term};
@@ -40,6 +40,12 @@ pub enum Violation {
         node: NodeId,
         from: Index,
         to: Index,
+    },
+    /// A leader lost its term in a crash (its term never reached its disk) after it had
+    /// already told others it leads, or committed in that term.
+    LeadershipLostAfterActing {
+        node: NodeId,
+        term: Term,
     },
     ApplyOutOfOrder {
         node: NodeId,
@@ -87,6 +93,12 @@ impl fmt::Display for Violation {
                     "monotonic commit: node {node} went from {from} back to {to}"
                 )
             }
+            Violation::LeadershipLostAfterActing { node, term } => {
+                write!(
+                    f,
+                    "durable leadership: leader {node} of term {term} acted before its term was durable, then lost it in a crash"
+                )
+            }
             Violation::ApplyOutOfOrder {
                 node,
                 expected,
@@ -112,6 +124,11 @@ struct NodeView {
 #[derive(Debug, Default)]
 pub struct Checker {
     leaders: HashMap<Term, NodeId>,
+    /// Terms whose leader sent a message in the step it produced it (not held until a
+    /// write was durable): others may know of that leadership.
+    leaders_heard: HashSet<Term>,
+    /// A violation found outside a step (at a restart), reported by the next step.
+    pending: Option<Violation>,
     /// (index, term) -> (content digest, predecessor term).
     written: HashMap<(Index, Term), (u64, Term)>,
     /// Every index known committed, with the term and digest of its entry.
@@ -150,8 +167,10 @@ fn first_missing(
 }
 
 impl Checker {
-    /// A node restarted: its volatile cursors start over.
+    /// A node restarted: its volatile cursors start over, and a leadership its disk does
+    /// not remember is void.
     pub fn on_restart(&mut self, node: &Node) {
+        self.void_lost_leadership(node);
         let view = NodeView {
             role_leader_term: None,
             last_index: node.log().last_index(),
@@ -161,9 +180,41 @@ impl Checker {
         self.views.insert(node.id(), view);
     }
 
+    /// A sole voter wins its term in the step it campaigns, before its vote is durable,
+    /// and holds every message until it is (`raft_core::Node`'s `own_term_durable`). If
+    /// it crashes first, it restarts in an older term and may vote another node leader
+    /// of that same term. The lost leadership had no effect: nothing it wrote or sent
+    /// left the node. So the watch forgets it and its entries, after checking that it
+    /// indeed sent nothing at once and committed nothing.
+    fn void_lost_leadership(&mut self, node: &Node) {
+        let (id, durable_term) = (node.id(), node.term());
+        let lost: Vec<Term> = self
+            .leaders
+            .iter()
+            .filter(|&(&term, &leader)| leader == id && term > durable_term)
+            .map(|(&term, _)| term)
+            .collect();
+        for term in lost {
+            let committed = self.committed_in.values().any(|&t| t == term);
+            if self.leaders_heard.contains(&term) || committed {
+                self.pending
+                    .get_or_insert(Violation::LeadershipLostAfterActing { node: id, term });
+                continue;
+            }
+            self.leaders.remove(&term);
+            self.written.retain(|&(_, t), _| t != term);
+        }
+    }
+
     /// Checks everything a step of `node` could have broken; `ready` is what it produced.
     pub fn after_step(&mut self, node: &Node, ready: &Ready) -> Result<(), Violation> {
+        if let Some(v) = self.pending.take() {
+            return Err(v);
+        }
         let id = node.id();
+        if node.role() == Role::Leader && ready.messages.iter().any(|m| m.term == node.term()) {
+            self.leaders_heard.insert(node.term());
+        }
         let mut view = self.views.get(&id).copied().unwrap_or_default();
         self.check_written(node, ready, &mut view)?;
         self.check_commit(node, &mut view)?;

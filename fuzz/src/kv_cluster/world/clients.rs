@@ -1,0 +1,99 @@
+//! The clients of a `kv_cluster` run: clerks, what they are asked, and the history of
+//! every call and return, checked for linearizability when the run ends.
+
+use std::time::Duration;
+
+use kv_core::service::{ClerkInput, ClerkReady};
+use kv_core::{ClientId, Op, Outcome};
+use kv_sim::history::{to_operations, HistoryOp};
+use lincheck::{KvModel, Verdict};
+
+use super::{Packet, Summary, World, CLIENT_ID_BASE};
+use crate::kv_cluster::Ask;
+
+/// The checker's budget for one history. A run's history is at most a few hundred
+/// operations; running out is reported in the summary, never counted as a pass.
+const CHECK_BUDGET: Duration = Duration::from_secs(5);
+
+impl World {
+    /// Ends the run: the history must be linearizable.
+    pub fn finish(mut self) -> Summary {
+        for slot in 0..self.servers.len() {
+            self.count_stats(slot);
+        }
+        let ops = to_operations(&self.history);
+        match lincheck::check(&KvModel::new(), &ops, CHECK_BUDGET) {
+            Verdict::Linearizable => {}
+            Verdict::Unknown => self.summary.check_unknown = true,
+            Verdict::NotLinearizable(why) => panic!(
+                "history of {} operations is not linearizable:\n{why}",
+                ops.len()
+            ),
+        }
+        Summary {
+            partitioned: self.net.partitioned,
+            ..self.summary
+        }
+    }
+
+    pub(super) fn tick_clerks(&mut self) {
+        for c in 0..self.clients.len() {
+            self.step_clerk(c, ClerkInput::Tick);
+        }
+    }
+
+    pub(super) fn submit(&mut self, c: usize, ask: Ask) {
+        if !self.clients[c].clerk.is_idle() {
+            return;
+        }
+        let op = self.op(ask);
+        self.clock += 1;
+        self.history.push(HistoryOp {
+            client: c,
+            op: op.clone(),
+            call: self.clock,
+            ret: None,
+        });
+        self.clients[c].current = Some(self.history.len() - 1);
+        self.summary.ops_called += 1;
+        self.step_clerk(c, ClerkInput::Submit(op));
+    }
+
+    fn op(&mut self, ask: Ask) -> Op {
+        let key = |k: bool| if k { "b" } else { "a" }.to_string();
+        self.writes += 1;
+        let value = format!("v{}", self.writes);
+        match ask {
+            Ask::Get { key: k } => Op::Get { key: key(k) },
+            Ask::Put { key: k } => Op::Put { key: key(k), value },
+            Ask::Append { key: k } => Op::Append { key: key(k), value },
+        }
+    }
+
+    pub(super) fn step_clerk(&mut self, c: usize, input: ClerkInput<Op, Outcome>) {
+        let client = &mut self.clients[c];
+        let ClerkReady { send, completed } = match client.clerk.step(input) {
+            Ok(ready) => ready,
+            Err(busy) => panic!("clerk {c} refused an input while busy with {}", busy.seq),
+        };
+        for (to, request) in send {
+            self.net.send(Packet::Request { to, request });
+        }
+        if let Some(done) = completed {
+            let at = client
+                .current
+                .take()
+                .expect("a completion answers an operation in flight");
+            let op = &mut self.history[at];
+            assert_eq!(op.op, done.op, "clerk {c} completed another operation");
+            self.clock += 1;
+            self.summary.ops_ok += u64::from(done.result.is_ok());
+            op.ret = Some((self.clock, done.result));
+        }
+    }
+}
+
+pub(super) fn clerk_of(client: ClientId, clerks: usize) -> Option<usize> {
+    let c = usize::try_from(client.checked_sub(CLIENT_ID_BASE)?).ok()?;
+    (c < clerks).then_some(c)
+}

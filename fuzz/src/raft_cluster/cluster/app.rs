@@ -1,0 +1,138 @@
+//! The application's side of each node: what it asks of Raft (proposals, reads,
+//! snapshots, membership changes) and what it does with a step's work.
+
+use raft_core::{ConfChange, Index, Input, Membership, NodeId, ReadState, SnapshotWrite, Work};
+use sim_kit::disk::PendingWrite;
+
+use super::{id_of, Cluster};
+use crate::raft_cluster::{Action, BATCH_ENTRIES_MAX};
+
+impl Cluster {
+    /// The actions that come from a node's application.
+    pub(super) fn act_app(&mut self, action: Action) {
+        let n = self.n;
+        let node = |k: u8| usize::from(k) % n;
+        match action {
+            Action::Propose(k) => {
+                let data = self.next_data();
+                self.step(node(k), Input::Propose { data });
+            }
+            Action::ProposeBatch { node: k, count } => {
+                let count = 1 + count % BATCH_ENTRIES_MAX;
+                let batch = (0..count).map(|_| self.next_data()).collect();
+                self.step(node(k), Input::ProposeBatch { batch });
+            }
+            Action::Read(k) => self.read(node(k)),
+            Action::Snapshot(k) => self.snapshot(node(k)),
+            Action::ChangeMembership {
+                node: k,
+                kind,
+                target,
+            } => {
+                let changes = changes(kind, node(target), n);
+                self.step(node(k), Input::ChangeMembership { changes });
+            }
+            other => unreachable!("{other:?} is the network's or the disk's, not the app's"),
+        }
+    }
+
+    /// A distinct command, so the watch can tell entries apart.
+    fn next_data(&mut self) -> Vec<u8> {
+        self.next_proposal += 1;
+        self.next_proposal.to_le_bytes().to_vec()
+    }
+
+    fn read(&mut self, slot: usize) {
+        let id = self.next_read;
+        self.next_read += 1;
+        self.reads.insert(id, self.committed_anywhere());
+        self.step(slot, Input::Read { id });
+    }
+
+    /// The application at `slot` snapshots what it has applied. Its state is the
+    /// applied index itself (repeated, to span several chunks): the watch checks
+    /// entries, not the snapshot's bytes.
+    fn snapshot(&mut self, slot: usize) {
+        let index = self.peers[slot].pipeline.node().log().applied();
+        let data = index.to_le_bytes().repeat(5);
+        self.step(slot, Input::Snapshot { index, data });
+    }
+
+    fn committed_anywhere(&self) -> Index {
+        let commits = self
+            .peers
+            .iter()
+            .map(|p| p.pipeline.node().log().committed());
+        commits.max().unwrap_or(0)
+    }
+
+    pub(super) fn carry_out(&mut self, slot: usize, work: Work) {
+        for message in work.messages {
+            self.net.send(message);
+        }
+        for write in &work.writes {
+            match &write.snapshot {
+                Some(SnapshotWrite::Received(_)) => self.summary.snapshots_installed += 1,
+                Some(_) => self.summary.snapshots_taken += 1,
+                None => {}
+            }
+        }
+        let pending = work.writes.into_iter().map(|write| PendingWrite {
+            write,
+            done_at_us: 0,
+        });
+        self.peers[slot].disk.pending.extend(pending);
+        for apply in &work.applies {
+            for read in &apply.reads {
+                self.check_read(slot, read);
+                self.summary.reads_confirmed += 1;
+            }
+            let first = 1..=self.voters as NodeId;
+            let bootstrap = |m: &Membership| {
+                m.voters.iter().copied().eq(first.clone()) && m.learners.is_empty()
+            };
+            if apply.membership.as_deref().is_some_and(|m| !bootstrap(m)) {
+                self.summary.memberships_changed += 1;
+            }
+        }
+        let committed = self.peers[slot].pipeline.node().log().committed();
+        self.summary.committed = self.summary.committed.max(committed);
+    }
+
+    fn check_read(&self, slot: usize, read: &ReadState) {
+        let floor = self.reads.get(&read.id).copied();
+        let floor = floor.unwrap_or_else(|| {
+            panic!(
+                "node {} confirmed read {} never issued",
+                id_of(slot),
+                read.id
+            )
+        });
+        assert!(
+            read.index >= floor,
+            "read freshness: node {} confirmed read {} at index {} but {} had committed when it was issued",
+            id_of(slot),
+            read.id,
+            read.index,
+            floor
+        );
+    }
+}
+
+/// The membership change `kind` picks about slot `target` (and the next slot): one
+/// voter added, demoted or removed (entered directly), or two changed at once (through
+/// a joint configuration). Changes the leader must refuse — removing the last voter,
+/// naming one node twice — are proposed too, as any driver might.
+fn changes(kind: u8, target: usize, n: usize) -> Vec<ConfChange> {
+    let a = id_of(target);
+    let b = id_of((target + 1) % n);
+    match kind % 7 {
+        0 => vec![ConfChange::AddVoter(a)],
+        1 => vec![ConfChange::AddLearner(a)],
+        2 => vec![ConfChange::Remove(a)],
+        3 => vec![ConfChange::AddVoter(a), ConfChange::Remove(b)],
+        4 => vec![ConfChange::AddVoter(a), ConfChange::AddVoter(b)],
+        5 => vec![ConfChange::Remove(a), ConfChange::AddLearner(b)],
+        _ => vec![ConfChange::AddVoter(a), ConfChange::Remove(a)],
+    }
+}
