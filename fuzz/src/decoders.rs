@@ -1,16 +1,19 @@
 //! `decoders`: the same bytes through every decoder that reads what another process, a
-//! peer or a disk wrote. Each must return an error for bytes it cannot read; a panic is
-//! the finding. (Bounded allocation is left to libFuzzer's `-rss_limit_mb` /
+//! peer, a disk or an operator wrote. Each must return an error for bytes it cannot read;
+//! a panic is the finding. (Bounded allocation is left to libFuzzer's `-rss_limit_mb` /
 //! `-malloc_limit_mb`: an allocation on a length field's say-so shows up there.)
 
-use std::io::Write as _;
+use std::path::Path;
 
 use bytes::BytesMut;
 use kv_core::service::{Command, Replicated};
 use kv_core::shardkv::{ShardKv, ShardOp, ShardOutput};
 use kv_core::{CtrlOp, CtrlOutcome, KvState, Op, Outcome, ShardCtrl};
+use mr_driver::frame::read_frame;
+use mr_driver::protocol::{Reply, Request};
 use runtime::frame::{decode_frame, FRAME_BYTES_MAX_DEFAULT};
 use runtime::resp::{parse_command, to_command, Limits};
+use runtime::storage::StorageOptions;
 use runtime::wire::Wire;
 
 /// Every decoder, on `data`.
@@ -21,7 +24,10 @@ pub fn run(data: &[u8]) {
     service_state(data);
     let _ = postcard::from_bytes::<raft_core::Message>(data);
     let _ = mr_core::decode_bucket(data);
-    trace_file(data);
+    let _ = trace::file::read_bytes(Path::new("fuzz-input"), data);
+    durable_storage(data);
+    histories(data);
+    mr_streams(data);
 }
 
 /// A frame's payload on a peer port, for each service the transport carries.
@@ -63,17 +69,33 @@ fn service_state(data: &[u8]) {
     let _ = Replicated::<ShardKv>::restore(data);
 }
 
-thread_local! {
-    /// One file per thread, rewritten per input: the reader only takes a path.
-    static TRACE: tempfile::NamedTempFile =
-        tempfile::NamedTempFile::new().expect("a temporary file for trace inputs");
+/// A node's data directory: a log segment replayed as recovery replays the last one, and
+/// a snapshot file, with the limit a node runs with.
+fn durable_storage(data: &[u8]) {
+    let name = Path::new("fuzz-input");
+    let record_bytes_max = StorageOptions::default().record_bytes_max;
+    let _ = runtime::storage::decode_segment(name, data, record_bytes_max);
+    let _ = runtime::storage::decode_snapshot_file(name, data, record_bytes_max);
 }
 
-fn trace_file(data: &[u8]) {
-    TRACE.with(|file| {
-        let mut f = std::fs::File::create(file.path()).expect("rewrite the trace input");
-        f.write_all(data).expect("write the trace input");
-        drop(f);
-        let _ = trace::file::read_file(file.path());
-    });
+/// A history file for `raftkv check-history`, in both formats. Its reader refuses a file
+/// that is not UTF-8 before parsing, so such bytes reach no parser there either.
+fn histories(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = lincheck::parse_kv(text);
+        let _ = lincheck::parse_jepsen(text);
+    }
+}
+
+/// A MapReduce connection's byte stream, read by the coordinator (requests) and by a
+/// worker (replies, whose task it checks before running it), frame after frame.
+fn mr_streams(data: &[u8]) {
+    let mut requests = data;
+    while read_frame::<_, Request>(&mut requests).is_ok() {}
+    let mut replies = data;
+    while let Ok(reply) = read_frame::<_, Reply>(&mut replies) {
+        if let Reply::Task(spec) = reply {
+            let _ = spec.validate();
+        }
+    }
 }

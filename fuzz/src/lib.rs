@@ -3,10 +3,12 @@
 //! (`tests/corpus.rs`) run exactly the same code on the same bytes.
 //!
 //! A harness takes arbitrary bytes and panics only on a finding: a broken Raft invariant,
-//! or a decoder that panicked instead of returning an error.
+//! a MapReduce coordinator answer its rules forbid, or a decoder that panicked instead
+//! of returning an error.
 
 pub mod decoders;
 pub mod kv_cluster;
+pub mod mr_coordinator;
 mod net;
 pub mod raft_cluster;
 

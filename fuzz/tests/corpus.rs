@@ -111,6 +111,36 @@ fn decoders_corpus_decodes_without_panicking() {
 }
 
 #[test]
+fn mr_coordinator_corpus_reaches_every_outcome() {
+    let summaries = replay("mr_coordinator", fuzz::mr_coordinator::play);
+    // Between them the schedules must reach the states the coordinator's rules are
+    // about, or the model's checks of them would pass without being exercised.
+    let reached = |f: fn(&fuzz::mr_coordinator::Summary) -> bool| summaries.iter().flatten().any(f);
+    assert!(reached(|s| s.timeouts > 0), "no schedule times a task out");
+    assert!(
+        reached(|s| s.duplicates_discarded > 0),
+        "no schedule has a report discarded"
+    );
+    assert!(
+        reached(|s| s.failures > 0 && !s.job_failed),
+        "no schedule has a failure the job survives"
+    );
+    assert!(reached(|s| s.job_failed), "no schedule fails the job");
+    assert!(
+        reached(|s| s.finished_in_schedule && s.n_reduce > 1),
+        "no schedule finishes a job of several reduces"
+    );
+    assert!(
+        reached(|s| s.hostile_refused > 0),
+        "no schedule has a forged report refused"
+    );
+    assert!(
+        reached(|s| s.workers > 1),
+        "no schedule has several workers"
+    );
+}
+
+#[test]
 fn empty_and_short_inputs_are_valid_schedules() {
     // `arbitrary` fills a short input with zeros: an empty input is three idle nodes.
     let idle = fuzz::raft_cluster::play(&[]).expect("an empty input decodes");
@@ -121,4 +151,10 @@ fn empty_and_short_inputs_are_valid_schedules() {
     fuzz::raft_cluster::run(&[0; 64]);
     fuzz::raft_cluster::run(&[0xff; 64]);
     fuzz::decoders::run(&[]);
+    // One map, one reduce, one worker, no schedule: the workers behave at once, and the
+    // job ends after an assignment of each task.
+    let quiet = fuzz::mr_coordinator::play(&[]).expect("an empty input decodes");
+    assert_eq!((quiet.n_map, quiet.n_reduce, quiet.committed), (1, 1, 0));
+    assert_eq!(quiet.behaved_steps, 3, "map, reduce, exit");
+    fuzz::mr_coordinator::run(&[0xff; 64]);
 }

@@ -97,3 +97,83 @@ impl TaskSpec {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use mr_core::AttemptId;
+
+    use super::*;
+    use crate::frame::{read_frame, write_frame, FrameError};
+
+    fn spec() -> TaskSpec {
+        TaskSpec {
+            assignment: Assignment {
+                attempt: Attempt {
+                    id: AttemptId(7),
+                    task: TaskId::Map(1),
+                },
+                n_map: 3,
+                n_reduce: 2,
+            },
+            input: Some(InputFile {
+                name: "pg-being_ernest.txt".into(),
+                path: "/data/pg-being_ernest.txt".into(),
+            }),
+            app: AppSpec::Builtin {
+                name: "wc".into(),
+                args: Vec::new(),
+            },
+            work_dir: "/tmp/mr".into(),
+        }
+    }
+
+    /// Every message either side sends, one frame each on one stream, reads back as
+    /// sent, and the stream then ends cleanly.
+    #[test]
+    fn requests_and_replies_cross_frames_unchanged() {
+        let attempt = spec().assignment.attempt;
+        let requests = [
+            Request::Ask,
+            Request::Report {
+                attempt,
+                outcome: Outcome::Done,
+            },
+            Request::Report {
+                attempt,
+                outcome: Outcome::Failed {
+                    reason: "exit status 1".into(),
+                },
+            },
+        ];
+        let replies = [
+            Reply::Task(spec()),
+            Reply::Wait {
+                retry_after_ms: 250,
+            },
+            Reply::Exit,
+            Reply::Ack,
+            Reply::Rejected {
+                reason: "full".into(),
+            },
+        ];
+        let mut stream = Vec::new();
+        requests
+            .iter()
+            .for_each(|r| write_frame(&mut stream, r).unwrap());
+        let mut reader = stream.as_slice();
+        for sent in &requests {
+            assert_eq!(&read_frame::<_, Request>(&mut reader).unwrap(), sent);
+        }
+        let end = read_frame::<_, Request>(&mut reader);
+        assert!(matches!(end, Err(FrameError::Closed)));
+        let mut stream = Vec::new();
+        replies
+            .iter()
+            .for_each(|r| write_frame(&mut stream, r).unwrap());
+        let mut reader = stream.as_slice();
+        for sent in &replies {
+            assert_eq!(&read_frame::<_, Reply>(&mut reader).unwrap(), sent);
+        }
+        assert_eq!(spec().validate(), Ok(()));
+    }
+}

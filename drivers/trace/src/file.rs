@@ -54,6 +54,14 @@ pub fn read_file(path: &Path) -> Result<TraceFile, TraceError> {
         source,
     };
     let bytes = fs::read(path).map_err(io)?;
+    read_bytes(path, &bytes)
+}
+
+/// [`read_file`] on a trace file's bytes already in memory (a fuzzer's input, a file a
+/// caller read itself); `path` only names them in errors and in the result. Each frame's
+/// length is checked against [`FRAME_BYTES_MAX`] and the bytes left before its payload
+/// is touched, and frames decode from the slice: no length field sizes an allocation.
+pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<TraceFile, TraceError> {
     if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
         return Err(TraceError::NotATrace {
             path: path.to_path_buf(),

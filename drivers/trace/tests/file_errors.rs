@@ -2,7 +2,7 @@
 //! version, a flipped byte inside the file, an absurd frame length; a file cut
 //! mid-frame is not an error but a torn tail, reported with its offset.
 
-use trace::file::{read_file, TraceError};
+use trace::file::{read_bytes, read_file, TraceError};
 use trace::format::{Frame, Header, Step, FORMAT_VERSION, MAGIC};
 use trace::Kind;
 
@@ -100,4 +100,41 @@ fn a_file_cut_mid_frame_reads_to_its_last_whole_frame() {
         let (offset, bytes) = t.torn_tail.expect("a torn tail");
         assert_eq!(offset + bytes, (good.len() - cut) as u64);
     }
+}
+
+/// Frames and torn tail.
+type Found = (Vec<Frame>, Option<(u64, u64)>);
+
+/// What a read found, without the path (the file's and the in-memory name differ).
+fn outcome(read: Result<trace::file::TraceFile, TraceError>) -> Result<Found, String> {
+    read.map(|t| (t.frames, t.torn_tail)).map_err(|e| {
+        let text = e.to_string();
+        let (_, why) = text.split_once(": ").expect("errors name the path first");
+        why.to_string()
+    })
+}
+
+/// The fuzz target reads from memory: the same bytes must read the same either way, and
+/// what the encoder wrote must come back frame for frame.
+#[test]
+fn bytes_in_memory_read_as_the_file_does() {
+    let frames = [header(FORMAT_VERSION), step(1), step(2)];
+    let good = file(&frames);
+    let name = std::path::Path::new("node-1.000000.trace");
+    let t = read_bytes(name, &good).unwrap();
+    assert_eq!(t.path, name);
+    assert_eq!(outcome(Ok(t)), Ok((frames.to_vec(), None)));
+    let mut flipped = good.clone();
+    flipped[good.len() / 2] ^= 0x40;
+    let variants = (0..good.len())
+        .map(|cut| good[..cut].to_vec())
+        .chain([flipped, file(&[step(1)])]);
+    let mut refused = 0;
+    for bytes in variants {
+        let from_memory = outcome(read_bytes(name, &bytes));
+        refused += usize::from(from_memory.is_err());
+        assert_eq!(from_memory, outcome(read(&bytes)), "{} bytes", bytes.len());
+    }
+    // Every cut inside the magic, the flipped byte and the missing header.
+    assert_eq!(refused, MAGIC.len() + 2);
 }

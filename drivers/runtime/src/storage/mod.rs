@@ -56,6 +56,9 @@
 //! against its reference) before changing anything, so a refused directory is left as
 //! found for an operator to inspect.
 //!
+//! [`decode_segment`] and [`decode_snapshot_file`] run the same reading code over bytes
+//! already in memory (the `decoders` fuzz target; tools that look at one file).
+//!
 //! # Memory
 //!
 //! [`Storage`] keeps a mirror of the durable state without snapshot bytes: hard state,
@@ -78,6 +81,7 @@
 //! `Write::must_sync` is the caller's to read: `append` never syncs a write without a
 //! snapshot, and `sync` syncs everything appended.
 
+mod decode;
 mod error;
 mod layout;
 mod lock;
@@ -93,6 +97,7 @@ use std::path::{Path, PathBuf};
 
 use raft_core::{RestoredState, SnapshotWrite, Write};
 
+pub use decode::{decode_segment, decode_snapshot_file, SegmentContents};
 pub use error::StorageError;
 pub use report::{RecoveryReport, TornTail};
 

@@ -2,6 +2,7 @@
 //! names, and only then repair (cut a torn tail, remove leftovers). A directory that
 //! fails any check is refused untouched.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use raft_core::RestoredState;
@@ -12,7 +13,7 @@ use super::mirror::Mirror;
 use super::record::{self, Record};
 use super::segment::{self, Next, Opened, SegmentReader, SegmentWriter, SEGMENT_HEADER_BYTES};
 use super::snapshot_file;
-use super::{RecoveryReport, StorageOptions, TornTail};
+use super::{RecoveryReport, SegmentContents, StorageOptions, TornTail};
 
 /// What `Storage::open` continues from.
 #[derive(Debug)]
@@ -179,7 +180,35 @@ fn replay_segment(
     record_bytes_max: u32,
     replay: &mut Replay,
 ) -> Result<(), StorageError> {
-    let mut reader = match SegmentReader::open(path, record_bytes_max)? {
+    let opened = SegmentReader::open(path, record_bytes_max)?;
+    replay_opened(path, opened, is_last, replay)
+}
+
+/// What `storage::decode_segment` reports: `bytes` replayed as the one (so last) segment
+/// of a log, by the code recovery runs over a file.
+pub(crate) fn replay_bytes(
+    name: &Path,
+    bytes: &[u8],
+    record_bytes_max: u32,
+) -> Result<SegmentContents, StorageError> {
+    let file_bytes = bytes.len() as u64;
+    let opened = SegmentReader::start(name, bytes, file_bytes, record_bytes_max)?;
+    let mut replay = Replay::default();
+    replay_opened(name, opened, true, &mut replay)?;
+    Ok(SegmentContents {
+        records: replay.records_read,
+        entries: replay.mirror.entries.len(),
+        torn_tail_offset: replay.torn.map(|torn| torn.offset),
+    })
+}
+
+fn replay_opened<R: Read>(
+    path: &Path,
+    opened: Opened<R>,
+    is_last: bool,
+    replay: &mut Replay,
+) -> Result<(), StorageError> {
+    let mut reader = match opened {
         Opened::Reader(reader) => reader,
         Opened::TornHeader { file_bytes } if is_last => {
             replay.torn = Some(Torn {

@@ -155,8 +155,8 @@ pub(crate) fn truncate(path: &Path, len: u64) -> Result<(), StorageError> {
 
 /// What opening a segment for reading found.
 #[derive(Debug)]
-pub(crate) enum Opened {
-    Reader(SegmentReader),
+pub(crate) enum Opened<R = BufReader<File>> {
+    Reader(SegmentReader<R>),
     /// The header is missing, cut short or zeros: the file was created but never
     /// fsynced, so nothing in it was ever reported durable.
     TornHeader {
@@ -178,11 +178,13 @@ pub(crate) enum Next {
     },
 }
 
-/// Reads a segment's records in order, one in memory at a time.
+/// Reads a segment's records in order, one in memory at a time. Generic over the reader
+/// so that a segment's bytes already in memory (`storage::decode_segment`) go through
+/// the same checks as a file.
 #[derive(Debug)]
-pub(crate) struct SegmentReader {
+pub(crate) struct SegmentReader<R = BufReader<File>> {
     path: PathBuf,
-    reader: BufReader<File>,
+    reader: R,
     offset: u64,
     file_bytes: u64,
     record_bytes_max: u32,
@@ -196,7 +198,20 @@ impl SegmentReader {
             .metadata()
             .map_err(StorageError::io(path, "stat segment"))?
             .len();
-        let mut reader = BufReader::with_capacity(64 * 1024, file);
+        let reader = BufReader::with_capacity(64 * 1024, file);
+        SegmentReader::start(path, reader, file_bytes, record_bytes_max)
+    }
+}
+
+impl<R: Read> SegmentReader<R> {
+    /// Checks the header of a segment `file_bytes` long that `reader` reads from its
+    /// start; `path` names it in errors.
+    pub(crate) fn start(
+        path: &Path,
+        mut reader: R,
+        file_bytes: u64,
+        record_bytes_max: u32,
+    ) -> Result<Opened<R>, StorageError> {
         let mut found = [0u8; SEGMENT_HEADER_BYTES as usize];
         let found_bytes = usize::try_from(file_bytes.min(SEGMENT_HEADER_BYTES)).expect("<= 16");
         reader

@@ -132,21 +132,47 @@ pub(crate) fn read(
             "snapshot file does not match the record naming it",
         ));
     }
+    let snapshot = read_data(&mut reader, &path, header, file_bytes)?;
+    Ok((snapshot, file_bytes))
+}
+
+/// What `storage::decode_snapshot_file` reports: a whole snapshot file's `bytes` read and
+/// checked by the code `read` runs over the file (all but the comparison with the record
+/// naming it, which the bytes alone do not have).
+pub(crate) fn decode(
+    name: &Path,
+    bytes: &[u8],
+    header_bytes_max: u32,
+) -> Result<Snapshot, StorageError> {
+    let mut reader = bytes;
+    let file_bytes = bytes.len() as u64;
+    let header = read_header(&mut reader, name, file_bytes, header_bytes_max)?;
+    read_data(&mut reader, name, header, file_bytes)
+}
+
+/// Reads the data after the header and checks it against the header's checksum. Its
+/// length was checked against the file's size, so the allocation is what the file holds.
+fn read_data(
+    reader: &mut impl Read,
+    path: &Path,
+    header: Header,
+    file_bytes: u64,
+) -> Result<Snapshot, StorageError> {
     let data_offset = file_bytes - header.data_len;
+    let corrupt = |reason: &str| StorageError::corrupt(path, data_offset, reason);
     let data_len = usize::try_from(header.data_len)
-        .map_err(|_| corrupt(data_offset, "snapshot larger than this machine's memory"))?;
+        .map_err(|_| corrupt("snapshot larger than this machine's memory"))?;
     let mut data = vec![0u8; data_len];
     reader
         .read_exact(&mut data)
-        .map_err(StorageError::io(&path, "read snapshot file"))?;
+        .map_err(StorageError::io(path, "read snapshot file"))?;
     if crc32c::crc32c(&data) != header.data_crc {
-        return Err(corrupt(data_offset, "snapshot data checksum mismatch"));
+        return Err(corrupt("snapshot data checksum mismatch"));
     }
-    let snapshot = Snapshot {
+    Ok(Snapshot {
         meta: header.meta,
         data,
-    };
-    Ok((snapshot, file_bytes))
+    })
 }
 
 /// Reads and checks the prefix and header; on return the file's remaining bytes are
