@@ -14,20 +14,18 @@ pub mod raft_cluster;
 
 /// The bug `FUZZ_BUG` names (`VoteTwice`, `CommitOldTerm`, `LocalReads`,
 /// `LeaseFollowsLeader`, `SkipJoint`), planted in every node: a target that finds it
-/// is shown to be able to.
+/// is shown to be able to. Read at each cluster's start (one `getenv` per run), so a
+/// test can plant one bug after another.
 #[cfg(feature = "bug-injection")]
 pub(crate) fn planted_bug() -> Option<raft_core::InjectedBug> {
     use raft_core::InjectedBug as Bug;
-    static BUG: std::sync::OnceLock<Option<Bug>> = std::sync::OnceLock::new();
-    *BUG.get_or_init(|| {
-        let name = std::env::var("FUZZ_BUG").ok()?;
-        Some(match name.as_str() {
-            "VoteTwice" => Bug::VoteTwice,
-            "CommitOldTerm" => Bug::CommitOldTerm,
-            "LocalReads" => Bug::LocalReads,
-            "LeaseFollowsLeader" => Bug::LeaseFollowsLeader,
-            "SkipJoint" => Bug::SkipJoint,
-            other => panic!("FUZZ_BUG={other}: no such injected bug"),
-        })
+    let name = std::env::var("FUZZ_BUG").ok()?;
+    Some(match name.as_str() {
+        "VoteTwice" => Bug::VoteTwice,
+        "CommitOldTerm" => Bug::CommitOldTerm,
+        "LocalReads" => Bug::LocalReads,
+        "LeaseFollowsLeader" => Bug::LeaseFollowsLeader,
+        "SkipJoint" => Bug::SkipJoint,
+        other => panic!("FUZZ_BUG={other}: no such injected bug"),
     })
 }

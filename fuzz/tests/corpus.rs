@@ -70,6 +70,40 @@ fn raft_cluster_corpus_holds_every_invariant() {
         reached(|s| s.partitioned > 0 && s.committed > 0),
         "no schedule partitions a cluster that commits"
     );
+    every_input_and_role_change(&summaries.iter().flatten().copied().collect::<Vec<_>>());
+}
+
+/// Between them the schedules make some node accept every kind of `Input`, and take
+/// every role change Raft allows in one step.
+fn every_input_and_role_change(summaries: &[fuzz::raft_cluster::Summary]) {
+    use fuzz::raft_cluster::{role_index, INPUT_KINDS};
+    use raft_core::Role::{Candidate, Follower, Leader, PreCandidate};
+    let inputs = summaries.iter().fold(0, |all, s| all | s.inputs_accepted);
+    for (bit, kind) in INPUT_KINDS.iter().enumerate() {
+        assert!(
+            inputs & (1 << bit) != 0,
+            "no node accepted an Input::{kind}"
+        );
+    }
+    let changes = summaries.iter().fold(0, |all, s| all | s.role_changes);
+    let allowed = [
+        (Follower, PreCandidate),
+        (Follower, Candidate), // no pre-vote, or a transfer's TimeoutNow
+        (Follower, Leader),    // a sole voter wins as it campaigns
+        (PreCandidate, Follower),
+        (PreCandidate, Candidate),
+        (Candidate, Follower),
+        (Candidate, PreCandidate), // a lost election times out into a new pre-vote
+        (Candidate, Leader),
+        (Leader, Follower),
+    ];
+    for (from, to) in allowed {
+        let bit = 4 * role_index(from) + role_index(to);
+        assert!(
+            changes & (1 << bit) != 0,
+            "no node went from {from:?} to {to:?}"
+        );
+    }
 }
 
 #[test]

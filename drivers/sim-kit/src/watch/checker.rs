@@ -410,4 +410,61 @@ mod tests {
             assert_eq!(got, want, "leader of term {term} holding {terms:?}");
         }
     }
+
+    /// A sole voter that wins term 1 as it campaigns (its vote not yet durable).
+    fn sole_voter_leading(checker: &mut Checker, id: NodeId) -> (raft_core::Node, Ready) {
+        let cfg = raft_core::Config::new(id, vec![id]);
+        let mut node = raft_core::Node::new(cfg, Default::default()).expect("a node");
+        checker.on_restart(&node);
+        let ready = node.step(raft_core::Input::Campaign).expect("a campaign");
+        assert_eq!((node.role(), node.term()), (Role::Leader, 1));
+        (node, ready)
+    }
+
+    #[test]
+    fn a_leadership_lost_before_its_term_was_durable_is_void() {
+        let mut checker = Checker::default();
+        let (node, ready) = sole_voter_leading(&mut checker, 1);
+        checker
+            .after_step(&node, &ready)
+            .expect("one leader of term 1");
+        // Node 1 crashes before its write: it restarts at term 0.
+        let restarted =
+            raft_core::Node::new(raft_core::Config::new(1, vec![1]), Default::default());
+        checker.on_restart(&restarted.expect("a node"));
+        let (node2, ready2) = sole_voter_leading(&mut checker, 2);
+        checker
+            .after_step(&node2, &ready2)
+            .expect("term 1's first leader is forgotten");
+    }
+
+    #[test]
+    fn a_leadership_lost_after_it_was_heard_is_a_violation() {
+        let mut checker = Checker::default();
+        let (node, mut ready) = sole_voter_leading(&mut checker, 1);
+        // As if the leader had sent at once rather than after its write.
+        ready.messages.push(raft_core::Message {
+            from: 1,
+            to: 2,
+            term: 1,
+            body: raft_core::MessageBody::Heartbeat {
+                commit: 0,
+                round: 1,
+            },
+        });
+        checker
+            .after_step(&node, &ready)
+            .expect("one leader of term 1");
+        let restarted =
+            raft_core::Node::new(raft_core::Config::new(1, vec![1]), Default::default());
+        checker.on_restart(&restarted.expect("a node"));
+        let (node2, ready2) = sole_voter_leading(&mut checker, 2);
+        let v = checker
+            .after_step(&node2, &ready2)
+            .expect_err("a violation");
+        assert!(
+            matches!(v, Violation::LeadershipLostAfterActing { node: 1, term: 1 }),
+            "{v}"
+        );
+    }
 }
