@@ -11,6 +11,7 @@ pub mod kv_cluster;
 pub mod mr_coordinator;
 mod net;
 pub mod raft_cluster;
+pub mod raft_peer;
 
 /// The bug `FUZZ_BUG` names (`VoteTwice`, `CommitOldTerm`, `LocalReads`,
 /// `LeaseFollowsLeader`, `SkipJoint`), planted in every node: a target that finds it

@@ -140,6 +140,21 @@ fn kv_cluster_corpus_is_linearizable() {
 }
 
 #[test]
+fn raft_peer_corpus_is_survived() {
+    let summaries = replay("raft_peer", fuzz::raft_peer::play);
+    let reached = |f: fn(&fuzz::raft_peer::Summary) -> bool| summaries.iter().flatten().any(f);
+    // Hostile input must reach a node in both roles, and be both taken and refused.
+    assert!(
+        reached(|s| s.started_as_leader && s.accepted >= 5 && s.refused > 0),
+        "no input drives a leader"
+    );
+    assert!(
+        reached(|s| !s.started_as_leader && s.accepted >= 5 && s.writes > 0),
+        "no input makes a follower write"
+    );
+}
+
+#[test]
 fn decoders_corpus_decodes_without_panicking() {
     replay("decoders", fuzz::decoders::run);
 }

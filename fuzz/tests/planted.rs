@@ -21,9 +21,12 @@ fn finding(bug: &str, file: &str, harness: fn(&[u8])) -> String {
         .expect("a formatted panic message")
 }
 
+/// (bug planted, corpus file, harness, what the finding must say)
+type Case = (&'static str, &'static str, fn(&[u8]), &'static str);
+
 #[test]
 fn every_planted_bug_is_found_by_its_input() {
-    let cases: [(&str, &str, fn(&[u8]), &str); 3] = [
+    let cases: [Case; 3] = [
         (
             "VoteTwice",
             "raft_cluster/planted-vote-twice",

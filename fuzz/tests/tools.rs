@@ -3,7 +3,8 @@
 //!     FUZZ_FILE=crash-... cargo test --manifest-path fuzz/Cargo.toml --test tools describe -- --ignored --nocapture
 //!     FUZZ_DIR=/tmp/corpus-raft cargo test --manifest-path fuzz/Cargo.toml --test tools pick -- --ignored --nocapture
 //!
-//! `FUZZ_TARGET` names the target (`raft_cluster`, the default, or `kv_cluster`).
+//! `FUZZ_TARGET` names the target (`raft_cluster`, the default, `kv_cluster` or, for
+//! `pick`, `raft_peer`).
 
 use std::path::PathBuf;
 
@@ -56,6 +57,8 @@ fn pick() {
         let data = std::fs::read(&path).expect("a readable input");
         let summary = if target() == "kv_cluster" {
             format!("{:?}", fuzz::kv_cluster::play(&data))
+        } else if target() == "raft_peer" {
+            format!("{:?}", fuzz::raft_peer::play(&data))
         } else {
             format!("{:?}", fuzz::raft_cluster::play(&data))
         };
