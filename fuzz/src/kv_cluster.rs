@@ -6,7 +6,7 @@
 //! history is checked for linearizability. A broken invariant or a history no order
 //! explains panics, which is the finding.
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 
 mod world;
 
@@ -88,16 +88,9 @@ pub fn run(data: &[u8]) {
 
 /// [`run`], returning what the run reached (`None`: no setup decodes from it).
 pub fn play(data: &[u8]) -> Option<Summary> {
-    let mut u = Unstructured::new(data);
-    let setup = Setup::arbitrary(&mut u).ok()?;
-    let mut world = World::new(setup);
-    for _ in 0..ACTIONS_MAX {
-        if u.is_empty() {
-            break;
-        }
-        let Ok(action) = Action::arbitrary(&mut u) else {
-            break;
-        };
+    let (setup, actions) = describe(data);
+    let mut world = World::new(setup?);
+    for action in actions {
         world.act(action);
     }
     Some(world.finish())
@@ -105,14 +98,5 @@ pub fn play(data: &[u8]) -> Option<Summary> {
 
 /// The schedule `data` decodes to, for reading a finding.
 pub fn describe(data: &[u8]) -> (Option<Setup>, Vec<Action>) {
-    let mut u = Unstructured::new(data);
-    let setup = Setup::arbitrary(&mut u).ok();
-    let mut actions = Vec::new();
-    while !u.is_empty() && actions.len() < ACTIONS_MAX {
-        match Action::arbitrary(&mut u) {
-            Ok(a) => actions.push(a),
-            Err(_) => break,
-        }
-    }
-    (setup, actions)
+    crate::schedule(data, ACTIONS_MAX)
 }

@@ -6,6 +6,8 @@
 //! a MapReduce coordinator answer its rules forbid, or a decoder that panicked instead
 //! of returning an error.
 
+use arbitrary::{Arbitrary, Unstructured};
+
 pub mod decoders;
 pub mod kv_cluster;
 pub mod mr_coordinator;
@@ -29,4 +31,24 @@ pub(crate) fn planted_bug() -> Option<raft_core::InjectedBug> {
         "SkipJoint" => Bug::SkipJoint,
         other => panic!("FUZZ_BUG={other}: no such injected bug"),
     })
+}
+
+/// The setup at the front of `data` and the actions after it, at most `actions_max`:
+/// what every cluster target's input means. Every byte string decodes (`arbitrary` fills
+/// a short input with zeros; no setup only from bytes it cannot read at all).
+pub(crate) fn schedule<S, A>(data: &[u8], actions_max: usize) -> (Option<S>, Vec<A>)
+where
+    S: for<'a> Arbitrary<'a>,
+    A: for<'a> Arbitrary<'a>,
+{
+    let mut u = Unstructured::new(data);
+    let setup = S::arbitrary(&mut u).ok();
+    let mut actions = Vec::new();
+    while !u.is_empty() && actions.len() < actions_max {
+        match A::arbitrary(&mut u) {
+            Ok(a) => actions.push(a),
+            Err(_) => break,
+        }
+    }
+    (setup, actions)
 }

@@ -6,7 +6,7 @@
 //! to wait) and the job must finish with every task committed exactly once. A panic is
 //! the finding.
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 
 mod job;
 mod model;
@@ -87,23 +87,14 @@ pub fn run(data: &[u8]) {
 /// tests can tell a corpus that exercises the coordinator from one that only asks.
 pub fn play(data: &[u8]) -> Option<Summary> {
     let (setup, actions) = describe(data);
-    let mut job = Job::new(setup?);
+    let mut world = Job::new(setup?);
     for action in actions {
-        job.act(action);
+        world.act(action);
     }
-    Some(job.finish())
+    Some(world.finish())
 }
 
 /// The setup and schedule `data` decodes to, for reading a finding.
 pub fn describe(data: &[u8]) -> (Option<Setup>, Vec<Action>) {
-    let mut u = Unstructured::new(data);
-    let setup = Setup::arbitrary(&mut u).ok();
-    let mut actions = Vec::new();
-    while !u.is_empty() && actions.len() < ACTIONS_MAX {
-        match Action::arbitrary(&mut u) {
-            Ok(a) => actions.push(a),
-            Err(_) => break,
-        }
-    }
-    (setup, actions)
+    crate::schedule(data, ACTIONS_MAX)
 }

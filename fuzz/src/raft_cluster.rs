@@ -4,7 +4,7 @@
 //! faults directly. The sim-kit `RaftWatch` checks every step of every node; a broken
 //! invariant panics, which is the finding.
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 
 mod cluster;
 mod summary;
@@ -113,31 +113,15 @@ pub fn run(data: &[u8]) {
 /// [`run`], returning what the run reached (`None`: no setup decodes from it), so
 /// tests can tell a corpus that exercises the protocol from one that only ticks.
 pub fn play(data: &[u8]) -> Option<Summary> {
-    let mut u = Unstructured::new(data);
-    let setup = Setup::arbitrary(&mut u).ok()?;
-    let mut cluster = Cluster::new(setup);
-    for _ in 0..ACTIONS_MAX {
-        if u.is_empty() {
-            break;
-        }
-        let Ok(action) = Action::arbitrary(&mut u) else {
-            break;
-        };
-        cluster.act(action);
+    let (setup, actions) = describe(data);
+    let mut world = Cluster::new(setup?);
+    for action in actions {
+        world.act(action);
     }
-    Some(cluster.summary())
+    Some(world.summary())
 }
 
 /// The schedule `data` decodes to, for reading a finding (`Debug` of each action).
 pub fn describe(data: &[u8]) -> (Option<Setup>, Vec<Action>) {
-    let mut u = Unstructured::new(data);
-    let setup = Setup::arbitrary(&mut u).ok();
-    let mut actions = Vec::new();
-    while !u.is_empty() && actions.len() < ACTIONS_MAX {
-        match Action::arbitrary(&mut u) {
-            Ok(a) => actions.push(a),
-            Err(_) => break,
-        }
-    }
-    (setup, actions)
+    crate::schedule(data, ACTIONS_MAX)
 }

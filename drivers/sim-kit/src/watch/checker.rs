@@ -421,6 +421,13 @@ mod tests {
         (node, ready)
     }
 
+    /// Node `id` crashed before its first write: it restarts from an empty disk.
+    fn restart_empty(checker: &mut Checker, id: NodeId) {
+        let cfg = raft_core::Config::new(id, vec![id]);
+        let node = raft_core::Node::new(cfg, Default::default()).expect("a node");
+        checker.on_restart(&node);
+    }
+
     #[test]
     fn a_leadership_lost_before_its_term_was_durable_is_void() {
         let mut checker = Checker::default();
@@ -428,10 +435,7 @@ mod tests {
         checker
             .after_step(&node, &ready)
             .expect("one leader of term 1");
-        // Node 1 crashes before its write: it restarts at term 0.
-        let restarted =
-            raft_core::Node::new(raft_core::Config::new(1, vec![1]), Default::default());
-        checker.on_restart(&restarted.expect("a node"));
+        restart_empty(&mut checker, 1);
         let (node2, ready2) = sole_voter_leading(&mut checker, 2);
         checker
             .after_step(&node2, &ready2)
@@ -455,9 +459,7 @@ mod tests {
         checker
             .after_step(&node, &ready)
             .expect("one leader of term 1");
-        let restarted =
-            raft_core::Node::new(raft_core::Config::new(1, vec![1]), Default::default());
-        checker.on_restart(&restarted.expect("a node"));
+        restart_empty(&mut checker, 1);
         let (node2, ready2) = sole_voter_leading(&mut checker, 2);
         let v = checker
             .after_step(&node2, &ready2)
