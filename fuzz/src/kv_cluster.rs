@@ -1,16 +1,44 @@
-//! `kv_cluster`: 3–5 key/value servers (`kv_core::Server`: a Raft node, its pipeline and
-//! the replicated store) and 1–3 clerks, driven by a schedule the input decodes into.
+//! `kv_cluster`: 3–5 servers of a replicated service (`kv_core::service::Server`: a Raft
+//! node, its pipeline and the state machine) and 1–3 clerks, driven by a schedule the
+//! input decodes into. The key/value store is the `kv_cluster` target; the shard
+//! controller (`shardctrl`) is `shardctrl_cluster`.
 //! The schedule decides every delivery, loss and duplicate of Raft messages, client
 //! requests and replies, every tick, crash and disk completion, and what each clerk
 //! asks. The sim-kit `RaftWatch` checks every server step; at the end the clients'
 //! history is checked for linearizability. A broken invariant or a history no order
 //! explains panics, which is the finding.
 
-use arbitrary::Arbitrary;
+use std::fmt::Debug;
+use std::time::Duration;
 
+use arbitrary::Arbitrary;
+use kv_core::{KvState, Op, Outcome, StateMachine};
+use kv_sim::history::{to_operations, Checked, HistoryOp};
+use lincheck::{KvModel, Verdict};
+
+pub mod model;
+pub mod shardctrl;
 mod world;
 
 pub use world::{Summary, World};
+
+/// The checker's budget for one history. A run's history is at most a few hundred
+/// operations; running out is reported in the summary, never counted as a pass.
+pub const CHECK_BUDGET: Duration = Duration::from_secs(5);
+
+/// A replicated service the harness can drive: what its clients are asked, and how its
+/// history is checked.
+pub trait Service: StateMachine<Op: PartialEq> + 'static {
+    /// What a clerk is asked, as the schedule spells it.
+    type Ask: for<'a> Arbitrary<'a> + Debug + Clone + Copy;
+
+    /// The operation `ask` means; `unique` differs for every operation of a run, so
+    /// written values can be told apart.
+    fn op(ask: Self::Ask, unique: u64) -> Self::Op;
+
+    /// Checks the clients' history: `Err` says why no order explains it.
+    fn check(history: &[HistoryOp<Self::Op, Self::Output>]) -> Result<Checked, String>;
+}
 
 /// Actions per input, as in `raft_cluster`.
 pub const ACTIONS_MAX: usize = 512;
@@ -31,7 +59,8 @@ pub struct Setup {
     pub seed: u64,
 }
 
-/// What a clerk is asked to do; keys come from a set of two, so operations collide.
+/// What a key/value clerk is asked to do; keys come from a set of two, so operations
+/// collide.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub enum Ask {
     Get { key: bool },
@@ -42,7 +71,7 @@ pub enum Ask {
 /// One step of the schedule. Server, clerk and packet numbers are taken modulo the
 /// number there are, so every byte string decodes to a schedule that can be carried out.
 #[derive(Arbitrary, Debug, Clone, Copy)]
-pub enum Action {
+pub enum Action<A> {
     /// Deliver the i-th packet in flight (a Raft message, a request or a reply).
     Deliver(u8),
     Drop(u8),
@@ -68,7 +97,7 @@ pub enum Action {
     /// Clerk c starts an operation, if it has none outstanding.
     Submit {
         clerk: u8,
-        ask: Ask,
+        ask: A,
     },
     /// This many rounds (taken modulo, at least one) of: every server's writes become
     /// durable, then the packets in flight are delivered.
@@ -81,15 +110,42 @@ const TICKS_PER_ACTION_MAX: u8 = 16;
 /// Rounds one `Settle` action may carry.
 const SETTLE_ROUNDS_MAX: u8 = 4;
 
-/// The fuzz target.
-pub fn run(data: &[u8]) {
-    play(data);
+impl Service for KvState {
+    type Ask = Ask;
+
+    fn op(ask: Ask, unique: u64) -> Op {
+        let key = |k: bool| if k { "b" } else { "a" }.to_string();
+        let value = format!("v{unique}");
+        match ask {
+            Ask::Get { key: k } => Op::Get { key: key(k) },
+            Ask::Put { key: k } => Op::Put { key: key(k), value },
+            Ask::Append { key: k } => Op::Append { key: key(k), value },
+        }
+    }
+
+    /// With the key/value model (partitioned by key), as kv-sim checks its histories.
+    fn check(history: &[HistoryOp<Op, Outcome>]) -> Result<Checked, String> {
+        let ops = to_operations(history);
+        match lincheck::check(&KvModel::new(), &ops, CHECK_BUDGET) {
+            Verdict::Linearizable => Ok(Checked::Linearizable),
+            Verdict::Unknown => Ok(Checked::Unknown),
+            Verdict::NotLinearizable(why) => Err(format!(
+                "history of {} operations is not linearizable:\n{why}",
+                ops.len()
+            )),
+        }
+    }
 }
 
-/// [`run`], returning what the run reached (`None`: no setup decodes from it).
-pub fn play(data: &[u8]) -> Option<Summary> {
-    let (setup, actions) = describe(data);
-    let mut world = World::new(setup?);
+/// The `kv_cluster` fuzz target.
+pub fn run(data: &[u8]) {
+    play::<KvState>(data);
+}
+
+/// A run of service `S`, returning what it reached (`None`: no setup decodes from it).
+pub fn play<S: Service>(data: &[u8]) -> Option<Summary> {
+    let (setup, actions) = describe::<S>(data);
+    let mut world = World::<S>::new(setup?);
     for action in actions {
         world.act(action);
     }
@@ -97,6 +153,6 @@ pub fn play(data: &[u8]) -> Option<Summary> {
 }
 
 /// The schedule `data` decodes to, for reading a finding.
-pub fn describe(data: &[u8]) -> (Option<Setup>, Vec<Action>) {
+pub fn describe<S: Service>(data: &[u8]) -> (Option<Setup>, Vec<Action<S::Ask>>) {
     crate::schedule(data, ACTIONS_MAX)
 }

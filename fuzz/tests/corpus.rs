@@ -108,7 +108,7 @@ fn every_input_and_role_change(summaries: &[fuzz::raft_cluster::Summary]) {
 
 #[test]
 fn kv_cluster_corpus_is_linearizable() {
-    let summaries = replay("kv_cluster", fuzz::kv_cluster::play);
+    let summaries = replay("kv_cluster", fuzz::kv_cluster::play::<kv_core::KvState>);
     let reached = |f: fn(&fuzz::kv_cluster::Summary) -> bool| summaries.iter().flatten().any(f);
     // The checker must have had something to check: answered operations from several
     // clients, across crashes, partitions, snapshots and retried requests.
@@ -133,6 +133,28 @@ fn kv_cluster_corpus_is_linearizable() {
         "no schedule retries a request the session table recognises"
     );
     assert!(reached(|s| s.reads_served > 0), "no schedule serves a read");
+    assert!(
+        summaries.iter().flatten().all(|s| !s.check_unknown),
+        "the checker ran out of budget on a corpus history"
+    );
+}
+
+#[test]
+fn shardctrl_cluster_corpus_is_linearizable() {
+    let summaries = replay("shardctrl_cluster", fuzz::kv_cluster::shardctrl::play);
+    let reached = |f: fn(&fuzz::kv_cluster::Summary) -> bool| summaries.iter().flatten().any(f);
+    assert!(
+        reached(|s| s.ops_ok >= 5 && s.clerks >= 2),
+        "no schedule has two clients with answered operations"
+    );
+    assert!(
+        reached(|s| s.ops_ok > 0 && (s.crashes > 0 || s.partitioned > 0)),
+        "no schedule answers operations across a crash or a partition"
+    );
+    assert!(
+        reached(|s| s.snapshots_taken > 0),
+        "no schedule snapshots the controller"
+    );
     assert!(
         summaries.iter().flatten().all(|s| !s.check_unknown),
         "the checker ran out of budget on a corpus history"

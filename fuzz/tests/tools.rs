@@ -4,7 +4,7 @@
 //!     FUZZ_DIR=/tmp/corpus-raft cargo test --manifest-path fuzz/Cargo.toml --test tools pick -- --ignored --nocapture
 //!
 //! `FUZZ_TARGET` names the target (`raft_cluster`, the default, `kv_cluster` or, for
-//! `pick`, `raft_peer`).
+//! `pick`, `raft_peer` and `shardctrl_cluster`).
 
 use std::path::PathBuf;
 
@@ -19,13 +19,13 @@ fn describe() {
     let path = std::env::var("FUZZ_FILE").expect("FUZZ_FILE names the input");
     let data = std::fs::read(&path).expect("a readable input");
     if target() == "kv_cluster" {
-        let (setup, actions) = fuzz::kv_cluster::describe(&data);
+        let (setup, actions) = fuzz::kv_cluster::describe::<kv_core::KvState>(&data);
         println!("{setup:?}");
         actions
             .iter()
             .enumerate()
             .for_each(|(i, a)| println!("{i:4} {a:?}"));
-        println!("{:?}", fuzz::kv_cluster::play(&data));
+        println!("{:?}", fuzz::kv_cluster::play::<kv_core::KvState>(&data));
     } else {
         let (setup, actions) = fuzz::raft_cluster::describe(&data);
         println!("{setup:?}");
@@ -56,7 +56,9 @@ fn pick() {
     for (bytes, path) in files {
         let data = std::fs::read(&path).expect("a readable input");
         let summary = if target() == "kv_cluster" {
-            format!("{:?}", fuzz::kv_cluster::play(&data))
+            format!("{:?}", fuzz::kv_cluster::play::<kv_core::KvState>(&data))
+        } else if target() == "shardctrl_cluster" {
+            format!("{:?}", fuzz::kv_cluster::shardctrl::play(&data))
         } else if target() == "raft_peer" {
             format!("{:?}", fuzz::raft_peer::play(&data))
         } else {

@@ -1,14 +1,15 @@
 //! The world of one `kv_cluster` run: servers with their disks, clerks, the network
 //! carrying both, the watch and the clients' history.
 
+use kv_core::service::{Clerk, Reply, Request, Server, ServerInput};
 use kv_core::service::{ClerkInput, ServerConfig};
-use kv_core::{Clerk, ClerkConfig, ClientId, Reply, Request, Server, ServerInput};
+use kv_core::{ClerkConfig, ClientId};
 use kv_sim::history::HistoryOp;
 use raft_core::{Config, Message, NodeId, ReadMode};
 use sim_kit::disk::{Disk, PendingWrite};
 use sim_kit::watch::RaftWatch;
 
-use super::{Action, Setup, SETTLE_ROUNDS_MAX, TICKS_PER_ACTION_MAX};
+use super::{Action, Service, Setup, SETTLE_ROUNDS_MAX, TICKS_PER_ACTION_MAX};
 use crate::net::Network;
 
 mod clients;
@@ -19,37 +20,37 @@ use clients::clerk_of;
 pub(super) const CLIENT_ID_BASE: ClientId = 1000;
 
 #[derive(Clone, Debug)]
-enum Packet {
+enum Packet<O, T> {
     Raft(Message),
     Request {
         to: NodeId,
-        request: Request,
+        request: Request<O>,
     },
     Reply {
         from: NodeId,
         clerk: usize,
-        reply: Reply,
+        reply: Reply<T>,
     },
 }
 
-struct Replica {
-    server: Server,
+struct Replica<S: Service> {
+    server: Server<S>,
     disk: Disk,
 }
 
-struct Client {
-    clerk: Clerk,
+struct Client<S: Service> {
+    clerk: Clerk<S::Op, S::Output>,
     /// The operation in flight, as an index into the history.
     current: Option<usize>,
 }
 
-pub struct World {
+pub struct World<S: Service> {
     setup: Setup,
-    servers: Vec<Replica>,
-    clients: Vec<Client>,
-    net: Network<Packet>,
+    servers: Vec<Replica<S>>,
+    clients: Vec<Client<S>>,
+    net: Network<Packet<S::Op, S::Output>>,
     watch: RaftWatch,
-    history: Vec<HistoryOp>,
+    history: Vec<HistoryOp<S::Op, S::Output>>,
     /// History timestamps: strictly increasing, one per call and per return.
     clock: u64,
     /// Values written so far (each unique, so the checker can tell writes apart).
@@ -77,7 +78,7 @@ pub struct Summary {
     pub check_unknown: bool,
 }
 
-impl World {
+impl<S: Service> World<S> {
     pub fn new(setup: Setup) -> Self {
         let n = 3 + usize::from(setup.servers % 3);
         let clerks = 1 + usize::from(setup.clerks % 3);
@@ -138,14 +139,14 @@ impl World {
 
     /// A server at `slot` (re)starting from `disk`; refusing its own durable state is
     /// a finding too.
-    fn start(&mut self, slot: usize, disk: raft_core::RestoredState) -> Server {
+    fn start(&mut self, slot: usize, disk: raft_core::RestoredState) -> Server<S> {
         let server = Server::new(self.config(slot), disk)
             .unwrap_or_else(|e| panic!("server {} refuses its own disk: {e}", id_of(slot)));
         self.watch.on_start(slot, server.node());
         server
     }
 
-    pub fn act(&mut self, action: Action) {
+    pub fn act(&mut self, action: Action<S::Ask>) {
         let n = self.servers.len();
         let server = |k: u8| usize::from(k) % n;
         let ticks = |times: u8| 1 + times % TICKS_PER_ACTION_MAX;
@@ -215,7 +216,7 @@ impl World {
     }
 
     /// Steps the server at `slot` under the watch and carries out what it asks.
-    fn step_server(&mut self, slot: usize, input: ServerInput) {
+    fn step_server(&mut self, slot: usize, input: ServerInput<S::Op>) {
         let replica = &mut self.servers[slot];
         let mut view = self.watch.observer(slot);
         let ready = replica.server.step_observed(input, &mut view);

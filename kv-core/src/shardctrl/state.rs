@@ -28,7 +28,7 @@ pub const DEFAULT_SHARDS: usize = 10;
 /// construction, and a snapshot with another count fails to restore instead of mixing
 /// counts. `ShardCtrl` alone means the course's 10 shards. The price: the count is fixed
 /// at compile time.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ShardCtrl<const SHARDS: usize = DEFAULT_SHARDS> {
     /// `configs[i].num == i`; never empty.
     configs: Vec<Config>,

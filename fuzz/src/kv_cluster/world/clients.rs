@@ -1,34 +1,23 @@
 //! The clients of a `kv_cluster` run: clerks, what they are asked, and the history of
 //! every call and return, checked for linearizability when the run ends.
 
-use std::time::Duration;
-
 use kv_core::service::{ClerkInput, ClerkReady};
-use kv_core::{ClientId, Op, Outcome};
-use kv_sim::history::{to_operations, HistoryOp};
-use lincheck::{KvModel, Verdict};
+use kv_core::ClientId;
+use kv_sim::history::{Checked, HistoryOp};
 
 use super::{Packet, Summary, World, CLIENT_ID_BASE};
-use crate::kv_cluster::Ask;
+use crate::kv_cluster::Service;
 
-/// The checker's budget for one history. A run's history is at most a few hundred
-/// operations; running out is reported in the summary, never counted as a pass.
-const CHECK_BUDGET: Duration = Duration::from_secs(5);
-
-impl World {
+impl<S: Service> World<S> {
     /// Ends the run: the history must be linearizable.
     pub fn finish(mut self) -> Summary {
         for slot in 0..self.servers.len() {
             self.count_stats(slot);
         }
-        let ops = to_operations(&self.history);
-        match lincheck::check(&KvModel::new(), &ops, CHECK_BUDGET) {
-            Verdict::Linearizable => {}
-            Verdict::Unknown => self.summary.check_unknown = true,
-            Verdict::NotLinearizable(why) => panic!(
-                "history of {} operations is not linearizable:\n{why}",
-                ops.len()
-            ),
+        match S::check(&self.history) {
+            Ok(Checked::Linearizable) => {}
+            Ok(Checked::Unknown) => self.summary.check_unknown = true,
+            Err(why) => panic!("{why}"),
         }
         Summary {
             partitioned: self.net.partitioned,
@@ -42,13 +31,13 @@ impl World {
         }
     }
 
-    pub(super) fn submit(&mut self, c: usize, ask: Ask) {
+    pub(super) fn submit(&mut self, c: usize, ask: S::Ask) {
         if !self.clients[c].clerk.is_idle() {
             return;
         }
         let op = self.op(ask);
         self.clock += 1;
-        self.history.push(HistoryOp {
+        self.history.push(HistoryOp::<S::Op, S::Output> {
             client: c,
             op: op.clone(),
             call: self.clock,
@@ -59,18 +48,14 @@ impl World {
         self.step_clerk(c, ClerkInput::Submit(op));
     }
 
-    fn op(&mut self, ask: Ask) -> Op {
-        let key = |k: bool| if k { "b" } else { "a" }.to_string();
+    /// The operation `ask` means; every value written is distinct, so the checker can
+    /// tell writes apart.
+    fn op(&mut self, ask: S::Ask) -> S::Op {
         self.writes += 1;
-        let value = format!("v{}", self.writes);
-        match ask {
-            Ask::Get { key: k } => Op::Get { key: key(k) },
-            Ask::Put { key: k } => Op::Put { key: key(k), value },
-            Ask::Append { key: k } => Op::Append { key: key(k), value },
-        }
+        S::op(ask, self.writes)
     }
 
-    pub(super) fn step_clerk(&mut self, c: usize, input: ClerkInput<Op, Outcome>) {
+    pub(super) fn step_clerk(&mut self, c: usize, input: ClerkInput<S::Op, S::Output>) {
         let client = &mut self.clients[c];
         let ClerkReady { send, completed } = match client.clerk.step(input) {
             Ok(ready) => ready,
