@@ -62,7 +62,7 @@ impl Service for ShardCtrl {
         };
         match ask {
             CtrlAsk::Join { gid: g } => join(&[gid(g)]),
-            CtrlAsk::JoinTwo { gid: g } => join(&[gid(g), gid(g + 1)]),
+            CtrlAsk::JoinTwo { gid: g } => join(&[gid(g), gid(g.wrapping_add(1))]),
             CtrlAsk::Leave { gid: g } => CtrlOp::Leave { gids: vec![gid(g)] },
             CtrlAsk::Move { shard, gid: g } => CtrlOp::Move {
                 shard: usize::from(shard),
