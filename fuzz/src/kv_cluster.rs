@@ -13,8 +13,7 @@ use std::time::Duration;
 
 use arbitrary::Arbitrary;
 use kv_core::{KvState, Op, Outcome, StateMachine};
-use kv_sim::history::{to_operations, Checked, HistoryOp};
-use lincheck::{KvModel, Verdict};
+use kv_sim::history::{Checked, HistoryOp};
 
 pub mod model;
 pub mod shardctrl;
@@ -123,17 +122,9 @@ impl Service for KvState {
         }
     }
 
-    /// With the key/value model (partitioned by key), as kv-sim checks its histories.
+    /// With the key/value model (partitioned by key), exactly as kv-sim checks its own.
     fn check(history: &[HistoryOp<Op, Outcome>]) -> Result<Checked, String> {
-        let ops = to_operations(history);
-        match lincheck::check(&KvModel::new(), &ops, CHECK_BUDGET) {
-            Verdict::Linearizable => Ok(Checked::Linearizable),
-            Verdict::Unknown => Ok(Checked::Unknown),
-            Verdict::NotLinearizable(why) => Err(format!(
-                "history of {} operations is not linearizable:\n{why}",
-                ops.len()
-            )),
-        }
+        kv_sim::history::check(history)
     }
 }
 

@@ -91,19 +91,25 @@ impl<S: SimService> ServiceWorld<S> {
     }
 }
 
+/// Checks a key/value history with the key/value model (within [`CHECK_BUDGET`]): `Err`
+/// carries the checker's explanation.
+pub fn check(history: &[HistoryOp]) -> Result<Checked, String> {
+    let ops = to_operations(history);
+    match lincheck::check(&KvModel::new(), &ops, CHECK_BUDGET) {
+        Verdict::Linearizable => Ok(Checked::Linearizable),
+        Verdict::Unknown => Ok(Checked::Unknown),
+        Verdict::NotLinearizable(why) => Err(format!(
+            "history of {} operations is not linearizable:\n{why}",
+            ops.len()
+        )),
+    }
+}
+
 /// Only key/value histories have a model for the checker.
 impl KvWorld {
     /// Checks the whole client history: `Err` carries the checker's explanation.
     pub fn check_history(&self) -> Result<Checked, String> {
-        let ops = to_operations(&self.history);
-        match lincheck::check(&KvModel::new(), &ops, CHECK_BUDGET) {
-            Verdict::Linearizable => Ok(Checked::Linearizable),
-            Verdict::Unknown => Ok(Checked::Unknown),
-            Verdict::NotLinearizable(why) => Err(format!(
-                "history of {} operations is not linearizable:\n{why}",
-                ops.len()
-            )),
-        }
+        check(&self.history)
     }
 
     /// `check_history`, failing the run (with seed and state) if not linearizable.
