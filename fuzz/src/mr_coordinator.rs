@@ -87,11 +87,11 @@ pub fn run(data: &[u8]) {
 /// tests can tell a corpus that exercises the coordinator from one that only asks.
 pub fn play(data: &[u8]) -> Option<Summary> {
     let (setup, actions) = describe(data);
-    let mut world = Job::new(setup?);
+    let mut job = Job::new(setup?);
     for action in actions {
-        world.act(action);
+        job.act(action);
     }
-    Some(world.finish())
+    Some(job.finish())
 }
 
 /// The setup and schedule `data` decodes to, for reading a finding.

@@ -16,8 +16,6 @@ pub use summary::{role_index, Summary, INPUT_KINDS};
 /// one execution stays well under a millisecond.
 pub const ACTIONS_MAX: usize = 512;
 
-pub use crate::net::PENDING_MAX;
-
 /// Ticks one `Tick` action may carry: an election timeout is 10 to 19 ticks here.
 const TICKS_PER_ACTION_MAX: u8 = 16;
 
@@ -114,11 +112,11 @@ pub fn run(data: &[u8]) {
 /// tests can tell a corpus that exercises the protocol from one that only ticks.
 pub fn play(data: &[u8]) -> Option<Summary> {
     let (setup, actions) = describe(data);
-    let mut world = Cluster::new(setup?);
+    let mut cluster = Cluster::new(setup?);
     for action in actions {
-        world.act(action);
+        cluster.act(action);
     }
-    Some(world.summary())
+    Some(cluster.summary())
 }
 
 /// The schedule `data` decodes to, for reading a finding (`Debug` of each action).
