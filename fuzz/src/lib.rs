@@ -14,6 +14,7 @@ pub mod mr_coordinator;
 mod net;
 pub mod raft_cluster;
 pub mod raft_peer;
+pub mod shard_cluster;
 
 /// The bug `FUZZ_BUG` names (`VoteTwice`, `CommitOldTerm`, `LocalReads`,
 /// `LeaseFollowsLeader`, `SkipJoint`), planted in every node: a target that finds it

@@ -8,6 +8,7 @@ mod node;
 mod recording;
 mod world;
 
+pub use harness::{to_kv, to_outcome};
 pub use node::ShardNode;
 pub use world::{group_slots, raft_group_of, ShardEvent, ShardSimConfig, ShardWorld};
 pub use world::{ADMIN, CLIENT_BASE, CTRL_SERVERS, GIDS, GROUP_CLIENT_BASE, GROUP_SERVERS};

@@ -14,8 +14,8 @@ use super::world::{group_slots, ShardEvent, ShardWorld, CLIENT_BASE};
 use crate::client::Workload;
 use crate::history::{to_operations, Checked, HistoryOp};
 
-/// A shard operation as the key/value model sees it.
-fn to_kv(op: &ShardOp) -> Op {
+/// A shard operation as the key/value model sees it (clients' operations only).
+pub fn to_kv(op: &ShardOp) -> Op {
     match op.clone() {
         ShardOp::Get { key } => Op::Get { key },
         ShardOp::Put { key, value } => Op::Put { key, value },
@@ -33,7 +33,8 @@ fn from_kv(op: Op) -> ShardOp {
     }
 }
 
-fn to_outcome(result: &Result<ShardOutput, ServiceError>) -> Result<Outcome, ServiceError> {
+/// A client operation's answer as the key/value model sees it.
+pub fn to_outcome(result: &Result<ShardOutput, ServiceError>) -> Result<Outcome, ServiceError> {
     match result {
         Ok(ShardOutput::Value(v)) => Ok(Outcome::Value(v.clone())),
         Ok(ShardOutput::Done) => Ok(Outcome::Done),
