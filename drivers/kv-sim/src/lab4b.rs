@@ -6,7 +6,7 @@ mod basic;
 mod challenge;
 mod concurrent;
 
-pub use basic::{join_leave, miss_change, snapshot, static_shards};
+pub use basic::{every_group_leaves, join_leave, miss_change, snapshot, static_shards};
 pub use challenge::{challenge1_concurrent, challenge1_delete};
 pub use challenge::{challenge2_partial, challenge2_unaffected};
 pub use concurrent::{concurrent1, concurrent2, concurrent3, unreliable1, unreliable2};

@@ -11,6 +11,7 @@ const SEEDS: u64 = 5;
 seeded_test!(static_shards_4b, SEEDS, lab4b::static_shards);
 seeded_test!(join_leave_4b, SEEDS, lab4b::join_leave);
 seeded_test!(snapshot_4b, SEEDS, lab4b::snapshot);
+seeded_test!(every_group_leaves_4b, SEEDS, lab4b::every_group_leaves);
 seeded_test!(miss_change_4b, SEEDS, lab4b::miss_change);
 seeded_test!(concurrent1_4b, SEEDS, lab4b::concurrent1);
 seeded_test!(concurrent2_4b, SEEDS, lab4b::concurrent2);

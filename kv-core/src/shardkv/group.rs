@@ -251,14 +251,8 @@ impl ShardGroup {
             .map(|(shard, g)| (g, ShardOp::Delete { shard, num }));
         let sends: Vec<_> = fetches.chain(deletes).collect();
         for (gid, op) in sends {
-            let names = self
-                .state()
-                .previous()
-                .groups
-                .get(&gid)
-                .cloned()
-                .unwrap_or_default();
-            for to in server_ids(&names) {
+            let names = self.state().home(gid).unwrap_or_default();
+            for to in server_ids(names) {
                 self.seq += 1;
                 let (client, seq, op) = (self.client, self.seq, op.clone());
                 out.to_groups.push((to, Request { client, seq, op }));

@@ -7,17 +7,27 @@
 //! A shard's life at a group, within configuration `num`:
 //!
 //! ```text
-//!   (absent) ──Reconfigure: now ours, old owner g──▶ Pulling{g} ──Install──▶ Notifying{g}
-//!      ▲                                                                     │ Delivered
-//!      │ Delete{num} from the new owner            Reconfigure: not ours     ▼
-//!   Leaving ◀──────────────────────────────────────────────────────────── Serving
+//!   (absent) ──Reconfigure: now ours, last held by g──▶ Pulling{g} ──Install──▶ Notifying{g}
+//!      ▲                                                                       │ Delivered
+//!      │ Delete{num} from the new owner              Reconfigure: not ours     ▼
+//!   Leaving ◀──────────────────────────────────────────────────────────────── Serving
+//!      ▲ Reconfigure: another group's         Reconfigure: no group's ▲ │ Reconfigure: ours
+//!      └─────────────────────────────── Parked ◀───────────────────────┘ ▼ (Serving again)
 //! ```
 //!
 //! Serving and Notifying serve clients (challenge 2: a shard is served as soon as it is
 //! here, whatever else is still moving). The group steps to the next configuration only
-//! when every shard it holds is Serving: nothing is being pulled, nobody still has to
-//! delete what we pulled, and nobody still has to take what we gave away. So pulls,
-//! deletions and acknowledgements always refer to the current configuration.
+//! when every shard it holds is Serving or Parked: nothing is being pulled, nobody still
+//! has to delete what we pulled, and nobody still has to take what we gave away. So
+//! pulls, deletions and acknowledgements always refer to the current configuration.
+//!
+//! A shard is Parked when a configuration gives it to no group, which the controller
+//! does once every group has left: its last holder keeps it, frozen and unserved, and
+//! steps on. Every group steps through every configuration, so each knows who last
+//! held every shard (`holders`) and where that group's servers are (`homes`, kept
+//! after the group has left); whoever the shard is given to next pulls it from there.
+//! Without this, a shard given to nobody would come back empty and its holder would
+//! wait for a new owner that never asks.
 
 use std::collections::BTreeMap;
 
@@ -45,6 +55,9 @@ pub enum Status {
     },
     /// Given away in the current configuration; kept, frozen, until the new owner has it.
     Leaving,
+    /// Given to no group in the current configuration; kept, frozen, until a later one
+    /// names an owner (us again, or a group that then pulls it).
+    Parked,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +67,12 @@ pub struct ShardKv {
     current: Config,
     previous: Config,
     slots: BTreeMap<Shard, (Status, ShardData)>,
+    /// Per shard, the last group to own it up to the current configuration (0: none
+    /// ever has): where its data is when the current configuration gives it to nobody.
+    holders: Vec<Gid>,
+    /// The servers of every group named in `holders` or in a move under way, from the
+    /// last configuration that listed the group (it may have left since).
+    homes: BTreeMap<Gid, Vec<String>>,
 }
 
 impl Default for ShardKv {
@@ -63,6 +82,8 @@ impl Default for ShardKv {
             current: Config::initial(SHARDS),
             previous: Config::initial(SHARDS),
             slots: BTreeMap::new(),
+            holders: vec![0; SHARDS],
+            homes: BTreeMap::new(),
         }
     }
 }
@@ -85,9 +106,20 @@ impl ShardKv {
         &self.slots
     }
 
-    /// Every shard is Serving: the group may step to the next configuration.
+    /// The servers of group `gid` as the last configuration naming it listed them, if it
+    /// holds a shard or is the other side of a move: where pulls and deletes go.
+    pub fn home(&self, gid: Gid) -> Option<&[String]> {
+        self.homes.get(&gid).map(Vec::as_slice)
+    }
+
+    pub fn homes(&self) -> &BTreeMap<Gid, Vec<String>> {
+        &self.homes
+    }
+
+    /// Every shard is Serving or Parked: the group may step to the next configuration.
     pub fn settled(&self) -> bool {
-        self.slots.values().all(|(s, _)| *s == Status::Serving)
+        let still = |s: &Status| matches!(s, Status::Serving | Status::Parked);
+        self.slots.values().all(|(s, _)| still(s))
     }
 
     /// Shards to pull (shard, from group) and shards whose old owner must still be told
@@ -98,7 +130,7 @@ impl ShardKv {
             match *status {
                 Status::Pulling { from } => pulls.push((shard, from)),
                 Status::Notifying { from } => notifies.push((shard, from)),
-                Status::Serving | Status::Leaving => {}
+                Status::Serving | Status::Leaving | Status::Parked => {}
             }
         }
         (pulls, notifies)
@@ -125,30 +157,67 @@ impl ShardKv {
     }
 
     fn reconfigure(&mut self, gid: Gid, config: &Config) -> bool {
-        let fits = config.num == self.current.num + 1 && config.shards.len() == SHARDS;
+        let fits = config.num == self.current.num + 1
+            && config.shards.len() == SHARDS
+            && config.invalid_because().is_none();
         if !fits || !self.settled() || gid == 0 || (self.gid != 0 && gid != self.gid) {
             return false;
         }
         for shard in 0..SHARDS {
-            let was = self.current.shards[shard];
-            let (had, has) = (was == gid, config.shards[shard] == gid);
-            if has && !had {
-                let status = match was {
-                    0 => Status::Serving, // nobody held it: it starts empty
-                    from => Status::Pulling { from },
-                };
-                self.slots.insert(shard, (status, ShardData::default()));
-            } else if had && !has {
-                let slot = self.slots.get_mut(&shard).expect("an owned shard is held");
-                slot.0 = Status::Leaving;
+            let (was, now) = (self.current.shards[shard], config.shards[shard]);
+            if now == gid && was != gid {
+                self.gain(shard);
+            } else if now != gid {
+                if let Some(slot) = self.slots.get_mut(&shard) {
+                    slot.0 = if now == 0 {
+                        Status::Parked
+                    } else {
+                        Status::Leaving
+                    };
+                }
+            }
+        }
+        for (holder, &now) in self.holders.iter_mut().zip(&config.shards) {
+            if now != 0 {
+                *holder = now;
             }
         }
         self.gid = gid;
         self.previous = std::mem::replace(&mut self.current, config.clone());
+        self.update_homes();
         if let Some(why) = self.invalid_because() {
             panic!("configuration step to {}: {why}", config.num);
         }
         true
+    }
+
+    /// A shard the next configuration gives us: ours again if parked here, else pulled
+    /// from its last holder, or new and empty if nobody has ever held it.
+    fn gain(&mut self, shard: Shard) {
+        if let Some(slot) = self.slots.get_mut(&shard) {
+            assert_eq!(slot.0, Status::Parked, "a shard we did not own was held");
+            slot.0 = Status::Serving;
+            return;
+        }
+        let status = match self.holders[shard] {
+            0 => Status::Serving,
+            from => Status::Pulling { from },
+        };
+        self.slots.insert(shard, (status, ShardData::default()));
+    }
+
+    /// Keeps the servers of every group a shard or a move still refers to, as the
+    /// current configuration lists them or, for a group that left, as last listed.
+    fn update_homes(&mut self) {
+        for (gid, names) in &self.current.groups {
+            self.homes.insert(*gid, names.clone());
+        }
+        let mut needed: Vec<Gid> = self.holders.clone();
+        needed.extend(self.slots.values().filter_map(|(status, _)| match *status {
+            Status::Pulling { from } | Status::Notifying { from } => Some(from),
+            _ => None,
+        }));
+        self.homes.retain(|gid, _| needed.contains(gid));
     }
 
     fn install(&mut self, shard: Shard, num: u64, data: &ShardData) -> bool {
@@ -217,14 +286,37 @@ impl ShardKv {
         if self.slots.keys().any(|&s| s >= SHARDS) {
             return Some("a shard out of range".to_string());
         }
-        let unowned = |s: &Shard| self.current.shards[*s] != self.gid;
-        let leaving_ok = self
+        if self.holders.len() != SHARDS {
+            return Some(format!("{} shard holders", self.holders.len()));
+        }
+        let owner = |s: Shard| self.current.shards[s];
+        let status_ok = |s: Shard, status: &Status| match status {
+            Status::Serving | Status::Pulling { .. } | Status::Notifying { .. } => {
+                owner(s) == self.gid
+            }
+            Status::Leaving => owner(s) != self.gid && owner(s) != 0,
+            Status::Parked => owner(s) == 0,
+        };
+        if !self
             .slots
             .iter()
-            .all(|(s, (st, _))| unowned(s) == (*st == Status::Leaving));
+            .all(|(&s, (status, _))| status_ok(s, status))
+        {
+            return Some("a shard's status disagrees with its owner".to_string());
+        }
         // Every shard we own is here in some state (arriving, served or acknowledged).
-        let held = self.gid == 0 || (0..SHARDS).all(|s| unowned(&s) || self.slots.contains_key(&s));
-        (!leaving_ok || !held).then(|| "a shard's status disagrees with its owner".to_string())
+        let held = self.gid == 0
+            || (0..SHARDS).all(|s| owner(s) != self.gid || self.slots.contains_key(&s));
+        // The last holder of a shard someone owns is that owner.
+        let holders_ok = (0..SHARDS).all(|s| owner(s) == 0 || self.holders[s] == owner(s));
+        let homes_ok = self
+            .holders
+            .iter()
+            .all(|g| *g == 0 || self.homes.contains_key(g));
+        if !held || !holders_ok || !homes_ok {
+            return Some("a shard's holder disagrees with the configuration".to_string());
+        }
+        None
     }
 }
 

@@ -1,4 +1,5 @@
-//! static_shards, join_leave, snapshot and miss_change.
+//! static_shards, join_leave, snapshot and miss_change; and, beyond the course,
+//! every_group_leaves.
 
 use kv_core::shardkv::ShardOp;
 use sim_kit::Sim;
@@ -42,6 +43,26 @@ pub fn join_leave(seed: u64) {
     check_all(&mut w, &keys, &values);
     w.sleep_ms(1_000);
     w.shutdown_group(100);
+    check_all(&mut w, &keys, &values);
+    report(&w);
+}
+
+/// Beyond the course (found by the `shard_cluster` fuzz target): every group leaves,
+/// so the controller gives every shard to nobody, and then another group joins. The
+/// data must come back from the group that last held it, and that group must not wait
+/// forever for someone to take its shards. Twice over, so the second holder is a
+/// group that got the data the first time.
+pub fn every_group_leaves(seed: u64) {
+    let mut w = world(seed, true, None);
+    w.join(&[100]);
+    let (keys, mut values) = put_keys(&mut w, 10, 5);
+    w.leave(&[100]);
+    w.join(&[101]);
+    check_and_append(&mut w, &keys, &mut values);
+    w.leave(&[101]);
+    w.join(&[100, 102]);
+    check_and_append(&mut w, &keys, &mut values);
+    w.sleep_ms(1_000);
     check_all(&mut w, &keys, &values);
     report(&w);
 }

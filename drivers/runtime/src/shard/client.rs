@@ -121,10 +121,16 @@ fn new_clerk(ctrl: &BTreeMap<NodeId, SocketAddr>) -> ShardClerk {
 
 /// The address of server `id` as named in `config`.
 pub fn addr_in(config: &Config, id: NodeId) -> Option<SocketAddr> {
-    config
-        .groups
-        .values()
-        .flatten()
+    addr_among(config.groups.values().flatten(), id)
+}
+
+/// The address of server `id` as one of `names` (`ID@HOST:PORT`) gives it.
+pub fn addr_among<'a>(
+    names: impl IntoIterator<Item = &'a String>,
+    id: NodeId,
+) -> Option<SocketAddr> {
+    names
+        .into_iter()
         .find(|name| server_id(name) == Some(id))
         .and_then(|name| server_addr(name)?.parse().ok())
 }

@@ -17,7 +17,7 @@ use kv_core::{CtrlOp, CtrlOutcome};
 use raft_core::{Index, Node, NodeId};
 use tokio::sync::mpsc;
 
-use super::client::addr_in;
+use super::client::addr_among;
 use crate::dialer::{Dialer, ReplyRx};
 use crate::node::{AnswerSink, CallSink, Replica, ReplicaInput, ReplicaReady};
 
@@ -74,11 +74,11 @@ impl GroupReplica {
         &self.group
     }
 
-    /// Where server `id` of another group listens, from the configurations this group
-    /// knows (the previous one names the groups it pulls from and notifies).
+    /// Where server `id` of another group listens, from the groups this group's state
+    /// keeps the servers of (those it pulls from and notifies, even after they left).
     fn group_server_addr(&self, id: NodeId) -> Option<SocketAddr> {
-        let state = self.group.state();
-        addr_in(state.previous(), id).or_else(|| addr_in(state.current(), id))
+        let homes = self.group.state().homes().values();
+        addr_among(homes.flatten(), id)
     }
 
     /// Counts a call dropped for want of an address; says so once per server (the

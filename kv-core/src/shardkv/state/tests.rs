@@ -154,3 +154,114 @@ fn snapshots_round_trip_and_refuse_nonsense() {
         .insert(SHARDS, (Status::Serving, ShardData::default()));
     assert!(ShardKv::restore(&g.snapshot()).is_err());
 }
+
+/// Configuration `num` with every shard at `gid` (0: no group at all).
+fn all_at(num: u64, gid: Gid) -> Config {
+    config(num, [gid; SHARDS])
+}
+
+/// Every group leaves (the controller gives every shard to nobody), then group 2 joins:
+/// it pulls the data from group 1, which kept it parked meanwhile.
+#[test]
+fn a_shard_given_to_nobody_stays_with_its_holder_until_the_next_owner_pulls_it() {
+    let (mut g1, mut g2) = (ShardKv::default(), ShardKv::default());
+    for (num, gid) in [(1, 1), (2, 0)] {
+        assert_eq!(
+            step(&mut g1, 1, &all_at(num, gid)),
+            ShardOutput::Stepped(true)
+        );
+        assert_eq!(
+            step(&mut g2, 2, &all_at(num, gid)),
+            ShardOutput::Stepped(true)
+        );
+        if num == 1 {
+            assert_eq!(put(&mut g1, 9, 1, "a", "x"), ShardOutput::Done);
+        }
+    }
+    assert_eq!(g1.slots()[&A_SHARD].0, Status::Parked);
+    assert!(g1.settled(), "a parked shard does not hold its group back");
+    assert_eq!(
+        get(&g1, "a"),
+        ShardOutput::WrongGroup,
+        "parked is not served"
+    );
+    assert_eq!(
+        g1.home(1),
+        Some(&["1".to_string()][..]),
+        "kept after leaving"
+    );
+
+    let c3 = all_at(3, 2);
+    assert_eq!(step(&mut g1, 1, &c3), ShardOutput::Stepped(true));
+    assert_eq!(step(&mut g2, 2, &c3), ShardOutput::Stepped(true));
+    assert_eq!(g1.slots()[&A_SHARD].0, Status::Leaving);
+    let (pulls, _) = g2.pending_moves();
+    assert!(
+        pulls.contains(&(A_SHARD, 1)),
+        "pulled from the last holder: {pulls:?}"
+    );
+    assert_eq!(
+        g2.home(1),
+        Some(&["1".to_string()][..]),
+        "group 1's servers"
+    );
+    let fetched = g1.query(&ShardQuery::Fetch {
+        shard: A_SHARD,
+        num: 3,
+    });
+    let ShardOutput::Shard { data, .. } = fetched else {
+        panic!("the holder hands the parked shard out: {fetched:?}")
+    };
+    let install = ShardOp::Install {
+        shard: A_SHARD,
+        num: 3,
+        data,
+    };
+    assert_eq!(
+        g2.apply_in_session(0, 0, &install),
+        ShardOutput::Stepped(true)
+    );
+    assert_eq!(get(&g2, "a"), ShardOutput::Value(Some("x".into())));
+}
+
+/// A shard parked at its holder and then given back to it is served again, with its
+/// data and sessions; one nobody ever held starts empty.
+#[test]
+fn a_parked_shard_given_back_to_its_holder_is_served_again() {
+    let mut g = ShardKv::default();
+    assert_eq!(step(&mut g, 1, &all_at(1, 1)), ShardOutput::Stepped(true));
+    assert_eq!(put(&mut g, 9, 1, "a", "x"), ShardOutput::Done);
+    assert_eq!(step(&mut g, 1, &all_at(2, 0)), ShardOutput::Stepped(true));
+    assert_eq!(step(&mut g, 1, &all_at(3, 1)), ShardOutput::Stepped(true));
+    assert!(g.settled(), "nothing to pull from anyone");
+    assert_eq!(get(&g, "a"), ShardOutput::Value(Some("x".into())));
+    assert_eq!(put(&mut g, 9, 1, "a", "x"), ShardOutput::Done);
+    assert_eq!(
+        get(&g, "a"),
+        ShardOutput::Value(Some("x".into())),
+        "the session came back"
+    );
+    assert_eq!(ShardKv::restore(&g.snapshot()), Ok(g.clone()));
+
+    let mut fresh = ShardKv::default();
+    assert_eq!(
+        step(&mut fresh, 5, &all_at(1, 5)),
+        ShardOutput::Stepped(true)
+    );
+    assert_eq!(
+        fresh.slots()[&A_SHARD].0,
+        Status::Serving,
+        "never held: empty"
+    );
+}
+
+/// A configuration the controller could not have made (a shard on a group it does not
+/// list) is refused, not applied: it comes from another process.
+#[test]
+fn an_impossible_configuration_is_refused() {
+    let mut g = ShardKv::default();
+    let mut bad = all_at(1, 1);
+    bad.groups.clear();
+    assert_eq!(step(&mut g, 1, &bad), ShardOutput::Stepped(false));
+    assert_eq!(g.current().num, 0);
+}
