@@ -5,12 +5,13 @@
 //! `redis-cli` and `redis-benchmark` can use any node, and a write retried across a
 //! leader change or a shard move applies at most once.
 //!
-//! Commands on one connection run one at a time, in order, so pipelined commands are
-//! answered in order. A protocol error gets an error reply and closes the connection
+//! Commands on one connection run in order, so pipelined commands are answered in
+//! order; pipelined SETs (or GETs) in a row run together as one operation on a
+//! replicated store (see `pipeline`: one log entry or one ReadIndex round for many). A protocol error gets an error reply and closes the connection
 //! (the stream can no longer be trusted); a command error gets an error reply and the
 //! connection carries on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -29,8 +30,15 @@ use crate::resp::{self, Command, Limits, Reply};
 use crate::shard::{GroupReplica, ShardClient};
 use crate::wire::NodeStatus;
 
+mod pipeline;
+
+use pipeline::Run;
+
 /// How long a command waits for the cluster before the client hears `TRYAGAIN`.
 pub const COMMAND_DEADLINE: Duration = Duration::from_secs(5);
+/// Commands parsed from the buffer before answering them: a client that pipelines more
+/// has the rest read on the next turn.
+const PARSED_MAX: usize = 1024;
 /// Bytes a client may have sent without completing a command; beyond it the connection
 /// is closed (each bulk is bounded by `Limits`, but their number times their size is
 /// not).
@@ -86,6 +94,17 @@ pub async fn serve_sharded(
 trait Backend: Send + 'static {
     /// Carries out a command that needs the cluster.
     fn execute(&mut self, command: Command) -> impl Future<Output = Reply> + Send;
+    /// Carries out a run of pipelined commands, a reply for each in order; by default
+    /// one at a time.
+    fn execute_run(&mut self, run: Run) -> impl Future<Output = Vec<Reply>> + Send {
+        async move {
+            let mut replies = Vec::with_capacity(run.len());
+            for command in run.into_commands() {
+                replies.push(self.execute(command).await);
+            }
+            replies
+        }
+    }
     /// This node's own view, for INFO.
     fn status(&self) -> impl Future<Output = Option<NodeStatus>> + Send;
 }
@@ -165,31 +184,85 @@ impl<B: Backend> Connection<B> {
     /// connection after what is in `out` is sent.
     async fn answer_parsed(&mut self, buf: &mut BytesMut, out: &mut Vec<u8>) -> Option<String> {
         loop {
+            let (items, close) = self.parse_pending(buf);
+            if items.is_empty() {
+                return close;
+            }
+            if let Some(why) = self.answer(items, out).await {
+                return Some(why);
+            }
+            if close.is_some() {
+                return close;
+            }
+        }
+    }
+
+    /// The complete commands at the front of `buf` (at most `PARSED_MAX`, and none past
+    /// a QUIT), each a command or the error reply it gets; `Some(why)` when the stream
+    /// cannot be read any further (its error reply is the last item).
+    fn parse_pending(&self, buf: &mut BytesMut) -> (Vec<Result<Command, Reply>>, Option<String>) {
+        let mut items = Vec::new();
+        while items.len() < PARSED_MAX {
             let (args, consumed) = match resp::parse_command(buf, &self.limits) {
                 Ok(Some(parsed)) => parsed,
-                Ok(None) => return None,
+                Ok(None) => break,
                 Err(e) => {
-                    resp::encode(&e.to_reply(), out);
-                    return Some(e.to_string());
+                    items.push(Err(e.to_reply()));
+                    return (items, Some(e.to_string()));
                 }
             };
             buf.advance(consumed);
             if args.is_empty() {
                 continue;
             }
-            let command = match resp::to_command(args) {
-                Ok(c) => c,
-                Err(e) => {
-                    resp::encode(&e.to_reply(), out);
-                    continue;
-                }
-            };
-            let quit = matches!(command, Command::Quit);
-            let reply = self.execute(command).await;
-            resp::encode(&reply, out);
+            let item = resp::to_command(args).map_err(|e| e.to_reply());
+            let quit = matches!(item, Ok(Command::Quit));
+            items.push(item);
             if quit {
-                return Some("QUIT".into());
+                break;
             }
+        }
+        (items, None)
+    }
+
+    /// Answers `items` in order, pipelined SETs and GETs in runs (see `pipeline`).
+    async fn answer(
+        &mut self,
+        items: Vec<Result<Command, Reply>>,
+        out: &mut Vec<u8>,
+    ) -> Option<String> {
+        let mut pipelined = VecDeque::new();
+        for item in items {
+            match item {
+                Ok(c @ (Command::Set { .. } | Command::Get { .. })) => pipelined.push_back(c),
+                Err(reply) => {
+                    self.answer_runs(&mut pipelined, out).await;
+                    resp::encode(&reply, out);
+                }
+                Ok(command) => {
+                    self.answer_runs(&mut pipelined, out).await;
+                    let quit = matches!(command, Command::Quit);
+                    let reply = self.execute(command).await;
+                    resp::encode(&reply, out);
+                    if quit {
+                        return Some("QUIT".into());
+                    }
+                }
+            }
+        }
+        self.answer_runs(&mut pipelined, out).await;
+        None
+    }
+
+    async fn answer_runs(&mut self, commands: &mut VecDeque<Command>, out: &mut Vec<u8>) {
+        while let Some(run) = pipeline::next_run(commands) {
+            let n = run.len();
+            let replies = match run {
+                Run::One(command) => vec![self.execute(command).await],
+                run => self.backend.execute_run(run).await,
+            };
+            assert_eq!(replies.len(), n, "one reply per command of a run");
+            replies.iter().for_each(|r| resp::encode(r, out));
         }
     }
 
@@ -232,6 +305,40 @@ impl Backend for KvBackend {
         match self.clerk.call(op, COMMAND_DEADLINE).await {
             Ok(outcome) => reply_of(outcome),
             Err(e) => error_reply(e),
+        }
+    }
+
+    async fn execute_run(&mut self, run: Run) -> Vec<Reply> {
+        let n = run.len();
+        let answer = |result: Result<Outcome, CallError>| match result {
+            Ok(outcome) => vec![reply_of(outcome); n],
+            Err(e) => vec![error_reply(e); n],
+        };
+        match run {
+            Run::Sets(pairs) => answer(
+                self.clerk
+                    .call(Op::PutMany { pairs }, COMMAND_DEADLINE)
+                    .await,
+            ),
+            Run::Gets(keys) => {
+                let op = Op::GetMany { keys: keys.clone() };
+                match self.clerk.call(op, COMMAND_DEADLINE).await {
+                    Ok(Outcome::Values(values)) if values.len() == n => values
+                        .into_iter()
+                        .map(|v| Reply::Bulk(v.map(String::into_bytes)))
+                        .collect(),
+                    // Together they answer too much for one reply; each alone may not.
+                    Ok(Outcome::TooLarge { .. }) => {
+                        let mut replies = Vec::with_capacity(n);
+                        for key in keys {
+                            replies.push(self.execute(Command::Get { key }).await);
+                        }
+                        replies
+                    }
+                    other => answer(other),
+                }
+            }
+            Run::One(command) => vec![self.execute(command).await],
         }
     }
 
