@@ -14,7 +14,7 @@ cargo build --release -q -p raftkv
 BIN=${CARGO_TARGET_DIR:-target}/release/raftkv
 WORK=$(mktemp -d /tmp/raftkv-soak-XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 PEERS=1=127.0.0.1:17301,2=127.0.0.1:17302,3=127.0.0.1:17303
 for i in 1 2 3; do

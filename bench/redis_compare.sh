@@ -3,11 +3,12 @@
 # redis-server with appendfsync always (every write fsynced), driven by the same
 # redis-benchmark command. Prints one markdown table. Usage:
 #   bench/redis_compare.sh            # defaults: 128-byte values
-#   N1=2000 N50=20000 bench/redis_compare.sh
+#   N1=2000 N50=20000 NP=200000 bench/redis_compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=${N1:-2000}      # requests with 1 client
 N50=${N50:-20000}   # requests with 50 clients
+NP=${NP:-200000}    # requests with 50 clients pipelining 16 each (fast: needs more to time)
 
 if ! command -v redis-benchmark >/dev/null || ! command -v redis-server >/dev/null; then
     apt-get install -y redis-tools redis-server >/dev/null
@@ -17,7 +18,7 @@ BIN=${CARGO_TARGET_DIR:-target}/release/raftkv
 
 WORK=$(mktemp -d /tmp/raftkv-bench-XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 PEERS=1=127.0.0.1:17101,2=127.0.0.1:17102,3=127.0.0.1:17103
@@ -55,5 +56,5 @@ for c in 1 50; do
     row "raftkv leader" "$LEADER" $c $n
     row "raftkv follower (forwards)" "$FOLLOWER" $c $n
 done
-row "redis appendfsync always" 16390 50 $N50 -P 16
-row "raftkv leader" "$LEADER" 50 $N50 -P 16
+row "redis appendfsync always" 16390 50 $NP -P 16
+row "raftkv leader" "$LEADER" 50 $NP -P 16
