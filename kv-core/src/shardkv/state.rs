@@ -213,11 +213,16 @@ impl ShardKv {
             self.homes.insert(*gid, names.clone());
         }
         let mut needed: Vec<Gid> = self.holders.clone();
-        needed.extend(self.slots.values().filter_map(|(status, _)| match *status {
+        needed.extend(self.movers());
+        self.homes.retain(|gid, _| needed.contains(gid));
+    }
+
+    /// The groups on the other side of the moves under way.
+    fn movers(&self) -> impl Iterator<Item = Gid> + '_ {
+        self.slots.values().filter_map(|(status, _)| match *status {
             Status::Pulling { from } | Status::Notifying { from } => Some(from),
             _ => None,
-        }));
-        self.homes.retain(|gid, _| needed.contains(gid));
+        })
     }
 
     fn install(&mut self, shard: Shard, num: u64, data: &ShardData) -> bool {
@@ -289,6 +294,12 @@ impl ShardKv {
         if self.holders.len() != SHARDS {
             return Some(format!("{} shard holders", self.holders.len()));
         }
+        self.placement_invalid_because()
+    }
+
+    /// Whether each held shard's status, each shard's holder and the homes agree with
+    /// the current configuration (the shapes are already checked).
+    fn placement_invalid_because(&self) -> Option<String> {
         let owner = |s: Shard| self.current.shards[s];
         let status_ok = |s: Shard, status: &Status| match status {
             Status::Serving | Status::Pulling { .. } | Status::Notifying { .. } => {
@@ -309,10 +320,9 @@ impl ShardKv {
             || (0..SHARDS).all(|s| owner(s) != self.gid || self.slots.contains_key(&s));
         // The last holder of a shard someone owns is that owner.
         let holders_ok = (0..SHARDS).all(|s| owner(s) == 0 || self.holders[s] == owner(s));
-        let homes_ok = self
-            .holders
-            .iter()
-            .all(|g| *g == 0 || self.homes.contains_key(g));
+        // Every group a shard is with, or a move waits on, can be reached.
+        let homes_ok = (self.holders.iter().copied().chain(self.movers()))
+            .all(|g| g == 0 || self.homes.contains_key(&g));
         if !held || !holders_ok || !homes_ok {
             return Some("a shard's holder disagrees with the configuration".to_string());
         }
