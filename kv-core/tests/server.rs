@@ -184,3 +184,67 @@ fn a_snapshot_too_large_is_refused_and_the_server_keeps_serving() {
     let value = net.take_reply(8).unwrap().result;
     assert_eq!(value, Ok(Outcome::Value(Some("xx".repeat(60)))));
 }
+
+/// Requests that arrive together: the writes become consecutive entries of one batch
+/// (one append message to each follower), each answered with its own outcome; a retry
+/// of an applied write is answered from the session table without an entry, a read
+/// starts as it would alone, and refusals beyond the pending limit come back in place.
+#[test]
+fn requests_taken_together_propose_their_writes_as_one_batch() {
+    use kv_core::service::Request;
+    let mut net = Net::new(|c| c.pending_max = 4);
+    net.elect(1, &[1]);
+    net.request(1, 5, 1, put("early"));
+    assert_eq!(net.take_reply(5).unwrap().result, Ok(Outcome::Done));
+    let last_before = net.server(1).node().log().last_index();
+    let req = |client, seq, op| Request { client, seq, op };
+    let batch = vec![
+        req(7, 1, put("a")),
+        req(5, 1, put("early")), // a retry: answered from the session table
+        req(8, 1, get()),
+        req(
+            9,
+            1,
+            Op::Append {
+                key: "k".into(),
+                value: "b".into(),
+            },
+        ),
+        req(10, 1, put("c")),
+        req(11, 1, put("refused")), // pending: 3 writes and a read already
+    ];
+    net.step(1, ServerInput::Requests(batch));
+    let appends: Vec<usize> = net
+        .queue
+        .iter()
+        .filter(|m| m.to == 2)
+        .filter_map(|m| match &m.body {
+            raft_core::MessageBody::Append { entries, .. } => Some(entries.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        appends,
+        vec![3],
+        "one append of the three writes to each follower"
+    );
+    assert_eq!(net.server(1).node().log().last_index(), last_before + 3);
+    net.deliver();
+    assert_eq!(net.take_reply(5).unwrap().result, Ok(Outcome::Done));
+    for client in [7, 9, 10] {
+        assert_eq!(
+            net.take_reply(client).unwrap().result,
+            Ok(Outcome::Done),
+            "client {client}"
+        );
+    }
+    let refused = net.take_reply(11).unwrap().result;
+    assert!(matches!(refused, Err(KvError::Busy { .. })), "{refused:?}");
+    assert!(net.take_reply(8).is_some(), "the read is answered");
+    let value = net.server(2).state().get("k").cloned();
+    assert_eq!(
+        value.as_deref(),
+        Some("c"),
+        "applied in order on a follower: a, ab, c"
+    );
+}

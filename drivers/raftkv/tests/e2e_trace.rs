@@ -220,7 +220,10 @@ async fn a_real_trace_replays_checks_and_catches_doctoring() {
         unreachable!()
     };
     let mut changed = input(s);
-    if let KvInput::Request(r) = &mut changed {
+    if let Some(r) = requests_mut(&mut changed)
+        .iter_mut()
+        .find(|r| is_write(&r.op))
+    {
         if let Op::Put { value, .. } | Op::Append { value, .. } = &mut r.op {
             value.push_str("-flipped");
         }
@@ -257,6 +260,19 @@ async fn a_real_trace_replays_checks_and_catches_doctoring() {
 /// The node, frame index and step number of the first Put or Append a node received
 /// while leading, in its first incarnation (its value is in the entry the output
 /// proposes). Frame n is step n: the header is frame 0 and the files never rotated.
+/// The client requests a step's input carries: one, or those the node took together.
+fn requests_mut(input: &mut KvInput) -> &mut [kv_core::service::Request<Op>] {
+    match input {
+        KvInput::Request(r) => std::slice::from_mut(r),
+        KvInput::Requests(rs) => rs,
+        _ => &mut [],
+    }
+}
+
+fn is_write(op: &Op) -> bool {
+    matches!(op, Op::Put { .. } | Op::Append { .. })
+}
+
 fn first_put(traces: &[NodeTrace]) -> (NodeId, usize, u64) {
     let view = trace::view::build(traces, "", 0, u64::MAX);
     for t in traces {
@@ -271,10 +287,9 @@ fn first_put(traces: &[NodeTrace]) -> (NodeId, usize, u64) {
             let Frame::Step(step) = &t.frames[frame] else {
                 panic!("frame {frame} is a step")
             };
-            if let KvInput::Request(r) = input(step) {
-                if leading && matches!(r.op, Op::Put { .. } | Op::Append { .. }) {
-                    return (t.node, frame, s.step);
-                }
+            let mut input = input(step);
+            if leading && requests_mut(&mut input).iter().any(|r| is_write(&r.op)) {
+                return (t.node, frame, s.step);
             }
             leading = s.role == "leader";
         }

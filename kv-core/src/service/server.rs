@@ -30,6 +30,10 @@ pub enum ServerInput<O> {
     Persisted(WriteId),
     /// A client's request.
     Request(Request<O>),
+    /// Requests that arrived together (a driver's turn of its event loop), taken in
+    /// order: reads start as they would one by one, and the writes go into the log as
+    /// one batch (one append to each follower, one write to the disk).
+    Requests(Vec<Request<O>>),
 }
 
 /// What the driver must do after a step: send the messages, make the writes durable in
@@ -181,8 +185,10 @@ impl<S: StateMachine> Server<S> {
     ) -> ServerReady<S::Output> {
         let mut out = ServerReady::default();
         if self.failure.is_some() {
-            if let ServerInput::Request(r) = input {
-                self.request(r, obs, &mut out); // refused: see `refuse_reason`
+            match input {
+                ServerInput::Request(r) => self.request(r, obs, &mut out), // refused: see `refuse_reason`
+                ServerInput::Requests(rs) => self.requests(rs, obs, &mut out),
+                _ => {}
             }
             return out;
         }
@@ -198,6 +204,7 @@ impl<S: StateMachine> Server<S> {
                 self.absorb(work, &mut out);
             }
             ServerInput::Request(r) => self.request(r, obs, &mut out),
+            ServerInput::Requests(rs) => self.requests(rs, obs, &mut out),
         }
         self.maybe_snapshot(obs, &mut out);
         self.assert_invariants();

@@ -30,6 +30,8 @@ pub(crate) type Inbox<R> = mpsc::Sender<Event<R>>;
 const INBOX_EVENTS_MAX: usize = 16 * 1024;
 /// Clients with a request in flight here; beyond it requests are answered `Busy`.
 const ROUTES_MAX: usize = 64 * 1024;
+/// Requests taken in one turn of the loop (one step, one batch of proposals) at most.
+const TURN_REQUESTS_MAX: usize = 256;
 
 pub enum Event<R: Replica> {
     /// A peer's message, with its link number if the peer numbers them.
@@ -253,7 +255,7 @@ impl<R: Replica> Actor<R> {
                     self.step(ReplicaInput::Tick, None)
                 }
                 event = events.recv() => match event {
-                    Some(e) => self.handle(e)?,
+                    Some(e) => self.handle_turn(e, &mut events)?,
                     None => return Ok(()),
                 },
             };
@@ -262,6 +264,49 @@ impl<R: Replica> Actor<R> {
                 return Err(NodeError::Halted(e));
             }
         }
+    }
+
+    /// Handles `first` and, for a replica that takes requests together, every request
+    /// already waiting behind it (up to `TURN_REQUESTS_MAX`) in one step, so their
+    /// writes share one log append, one message to each follower and one disk write.
+    /// The first other event found is handled right after them, in order.
+    fn handle_turn(
+        &mut self,
+        first: Event<R>,
+        events: &mut mpsc::Receiver<Event<R>>,
+    ) -> Result<Stepped<R>, NodeError> {
+        if !R::BATCHES_REQUESTS || !matches!(first, Event::Request { .. }) {
+            return self.handle(first);
+        }
+        let (mut requests, mut after) = (Vec::new(), None);
+        let mut event = first;
+        loop {
+            match event {
+                Event::Request { request, reply_to } => {
+                    requests.extend(self.route(request, reply_to))
+                }
+                other => {
+                    after = Some(other);
+                    break;
+                }
+            }
+            if requests.len() >= TURN_REQUESTS_MAX {
+                break;
+            }
+            match events.try_recv() {
+                Ok(next) => event = next,
+                Err(_) => break,
+            }
+        }
+        assert!(requests.len() <= TURN_REQUESTS_MAX);
+        let mut stepped = match requests.len() {
+            0 => Stepped::default(),
+            _ => self.step(ReplicaInput::Requests(requests), None),
+        };
+        if let Some(e) = after {
+            stepped.merge(self.handle(e)?);
+        }
+        Ok(stepped)
     }
 
     fn handle(&mut self, event: Event<R>) -> Result<Stepped<R>, NodeError> {
@@ -305,17 +350,30 @@ impl<R: Replica> Actor<R> {
     }
 
     fn request(&mut self, request: Request<R::Op>, reply_to: ReplyTx<R::Output>) -> Stepped<R> {
+        match self.route(request, reply_to) {
+            Some(request) => self.step(ReplicaInput::Request(request), None),
+            None => Stepped::default(),
+        }
+    }
+
+    /// Remembers where the reply to `request` goes, or answers `Busy` at once (`None`)
+    /// when too many clients wait here already.
+    fn route(
+        &mut self,
+        request: Request<R::Op>,
+        reply_to: ReplyTx<R::Output>,
+    ) -> Option<Request<R::Op>> {
         if self.routes.len() >= ROUTES_MAX && !self.routes.contains_key(&request.client) {
             let busy = ServiceError::Busy {
                 reason: format!("{ROUTES_MAX} clients already waiting on this node"),
             };
             let _ = reply_to.send((self.id, Reply::err(request.client, request.seq, busy)));
-            return Stepped::default();
+            return None;
         }
         // A newer request from the same client replaces the route: its clerk has given
         // up on the older one.
         self.routes.insert(request.client, (request.seq, reply_to));
-        self.step(ReplicaInput::Request(request), None)
+        Some(request)
     }
 
     fn deliver_remote(&mut self, from: NodeId, reply: Reply<R::Output>) {

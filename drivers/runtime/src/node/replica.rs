@@ -26,6 +26,9 @@ pub enum ReplicaInput<O, A> {
     Persisted(WriteId),
     /// A request from a client, or from another service's server.
     Request(Request<O>),
+    /// Requests that arrived together, in order (only for a replica that
+    /// [`Replica::BATCHES_REQUESTS`]).
+    Requests(Vec<Request<O>>),
     /// Another service's answer to one of this replica's calls.
     Answer(A),
 }
@@ -86,6 +89,9 @@ pub trait Replica: Send + 'static {
     type Answer: Send + 'static;
     /// The step function inside, as traces record and replay it.
     type Machine: Machine;
+    /// Whether the replica takes requests that arrived together as one input
+    /// ([`ReplicaInput::Requests`]), proposing their writes as one batch.
+    const BATCHES_REQUESTS: bool = false;
 
     fn machine(&mut self) -> &mut Self::Machine;
     /// The machine's own input for an event.
@@ -128,6 +134,7 @@ where
     type Call = Infallible;
     type Answer = Infallible;
     type Machine = Server<S>;
+    const BATCHES_REQUESTS: bool = true;
 
     fn machine(&mut self) -> &mut Server<S> {
         self
@@ -139,6 +146,7 @@ where
             ReplicaInput::Message(m) => ServerInput::Message(m),
             ReplicaInput::Persisted(id) => ServerInput::Persisted(id),
             ReplicaInput::Request(r) => ServerInput::Request(r),
+            ReplicaInput::Requests(rs) => ServerInput::Requests(rs),
             ReplicaInput::Answer(never) => match never {},
         }
     }

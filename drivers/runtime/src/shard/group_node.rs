@@ -130,6 +130,9 @@ impl Replica for GroupReplica {
             ReplicaInput::Message(m) => GroupInput::Message(m),
             ReplicaInput::Persisted(id) => GroupInput::Persisted(id),
             ReplicaInput::Request(r) => GroupInput::Request(r),
+            ReplicaInput::Requests(_) => {
+                unreachable!("a shard group takes requests one at a time (BATCHES_REQUESTS)")
+            }
             ReplicaInput::Answer(GroupAnswer::Group { from, reply }) => {
                 GroupInput::GroupReply { from, reply }
             }

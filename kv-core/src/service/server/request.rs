@@ -1,5 +1,6 @@
-//! Accepting a client request: answer from the session table, start a ReadIndex read, or
-//! propose a log entry and remember (term, index) to answer when it applies.
+//! Accepting client requests: answer from the session table, start a ReadIndex read, or
+//! propose log entries (those of one batch together) and remember each one's (term,
+//! index) to answer when it applies.
 
 use raft_core::{Input, Observer};
 
@@ -16,26 +17,39 @@ impl<S: StateMachine> Server<S> {
         obs: &mut dyn Observer,
         out: &mut ServerReady<S::Output>,
     ) {
-        if let Some(reason) = self.refuse_reason(&r) {
-            out.replies.push(Reply::err(r.client, r.seq, reason));
-            return;
-        }
-        match S::route(r.op) {
-            Access::Read(query) => self.read(r.client, r.seq, query, obs, out),
-            Access::Write(op) => self.write(
-                Command {
-                    client: r.client,
-                    seq: r.seq,
-                    op,
-                },
-                obs,
-                out,
-            ),
-        }
+        self.requests(vec![r], obs, out);
     }
 
-    /// Requests answered at once without touching Raft, and why.
-    fn refuse_reason(&mut self, r: &Request<S::Op>) -> Option<ServiceError> {
+    /// Requests taken together: each refused, answered from the session table or read
+    /// as it comes; the writes left are proposed as one batch at the end.
+    pub(super) fn requests(
+        &mut self,
+        requests: Vec<Request<S::Op>>,
+        obs: &mut dyn Observer,
+        out: &mut ServerReady<S::Output>,
+    ) {
+        let mut writes = Vec::new();
+        for r in requests {
+            if let Some(reason) = self.refuse_reason(&r, writes.len()) {
+                out.replies.push(Reply::err(r.client, r.seq, reason));
+                continue;
+            }
+            let (client, seq) = (r.client, r.seq);
+            match S::route(r.op) {
+                Access::Read(query) => self.read(client, seq, query, obs, out),
+                Access::Write(op) => {
+                    if !self.answered_from_sessions(client, seq, out) {
+                        writes.push(Command { client, seq, op });
+                    }
+                }
+            }
+        }
+        self.propose(writes, obs, out);
+    }
+
+    /// Requests answered at once without touching Raft, and why; `queued` writes of the
+    /// same batch are not pending yet but will be.
+    fn refuse_reason(&mut self, r: &Request<S::Op>, queued: usize) -> Option<ServiceError> {
         if let Some(reason) = self.halted_reason() {
             return Some(ServiceError::Busy { reason });
         }
@@ -47,7 +61,7 @@ impl<S: StateMachine> Server<S> {
                 reason: format!("an operation of {op_bytes} bytes; the limit is {max_bytes}"),
             });
         }
-        if self.pending.is_full() {
+        if self.pending.len() + queued >= self.cfg.pending_max {
             return Some(ServiceError::Busy {
                 reason: format!("{} requests are already waiting", self.cfg.pending_max),
             });
@@ -80,13 +94,14 @@ impl<S: StateMachine> Server<S> {
         }
     }
 
-    fn write(
+    /// Whether the session table answered this write (applied before) or nobody waits
+    /// for it any more (the client moved past it); either way it is not proposed.
+    fn answered_from_sessions(
         &mut self,
-        cmd: Command<S::Command>,
-        obs: &mut dyn Observer,
+        client: ClientId,
+        seq: u64,
         out: &mut ServerReady<S::Output>,
-    ) {
-        let (client, seq) = (cmd.client, cmd.seq);
+    ) -> bool {
         if let Some(outcome) = self.state.cached(client, seq) {
             // Applied before: it is committed, so any replica may answer.
             self.stats.duplicates_answered += 1;
@@ -96,31 +111,53 @@ impl<S: StateMachine> Server<S> {
                 seq,
                 result,
             });
-            return;
+            return true;
         }
-        if self.state.is_stale(client, seq) {
-            return; // The client already moved past this operation; nobody waits for it.
-        }
-        let data = cmd.encode();
-        match self.raft.step_observed(Input::Propose { data }, obs) {
+        self.state.is_stale(client, seq)
+    }
+
+    /// Proposes `writes` as one batch of consecutive entries (one entry without the
+    /// vector around it), each remembered at its index to be answered when it applies.
+    fn propose(
+        &mut self,
+        mut writes: Vec<Command<S::Command>>,
+        obs: &mut dyn Observer,
+        out: &mut ServerReady<S::Output>,
+    ) {
+        let input = match writes.len() {
+            0 => return,
+            1 => Input::Propose {
+                data: writes[0].encode(),
+            },
+            _ => Input::ProposeBatch {
+                batch: writes.iter().map(Command::encode).collect(),
+            },
+        };
+        match self.raft.step_observed(input, obs) {
             Ok(mut work) => {
-                let at = work
+                let last = work
                     .proposed
                     .take()
                     .expect("an accepted proposal has a position");
+                let n = writes.len() as raft_core::Index;
+                assert!(last.index >= n, "a batch of {n} ends at {}", last.index);
                 let deadline_tick = self.ticks + self.cfg.request_timeout_ticks;
-                let write = PendingWrite {
-                    term: at.term,
-                    client,
-                    seq,
-                    deadline_tick,
-                };
-                self.pending.add_write(at.index, write);
+                for (index, cmd) in (last.index + 1 - n..).zip(writes.drain(..)) {
+                    let write = PendingWrite {
+                        term: last.term,
+                        client: cmd.client,
+                        seq: cmd.seq,
+                        deadline_tick,
+                    };
+                    self.pending.add_write(index, write);
+                }
                 self.absorb(work, out);
             }
             Err(e) => {
-                let e = ServiceError::from_refusal(e);
-                out.replies.push(Reply::err(client, seq, e));
+                for cmd in writes {
+                    let e = ServiceError::from_refusal(e.clone());
+                    out.replies.push(Reply::err(cmd.client, cmd.seq, e));
+                }
             }
         }
     }
