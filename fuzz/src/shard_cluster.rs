@@ -114,6 +114,8 @@ pub struct Summary {
     pub configs_stepped: u64,
     /// Shards a group installed after pulling them, during the schedule.
     pub shards_installed: u64,
+    /// Shards a group kept parked (given to no group), during the schedule.
+    pub shards_parked: u64,
     pub ops_called: u64,
     pub ops_ok: u64,
     pub crashes: u64,

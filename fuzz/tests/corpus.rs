@@ -162,6 +162,47 @@ fn shardctrl_cluster_corpus_is_linearizable() {
 }
 
 #[test]
+fn shard_cluster_corpus_is_linearizable_and_settles() {
+    let summaries = replay("shard_cluster", fuzz::shard_cluster::play);
+    let reached = |f: fn(&fuzz::shard_cluster::Summary) -> bool| summaries.iter().flatten().any(f);
+    // Shards must move with data while the schedule is still at work, not only once
+    // the end has healed everything.
+    assert!(
+        reached(|s| s.shards_installed > 0 && s.configs_stepped >= 3),
+        "no schedule moves a shard across three configurations"
+    );
+    assert!(
+        reached(|s| s.shards_installed > 0 && s.crashes > 0),
+        "no schedule moves a shard across a crash"
+    );
+    assert!(
+        reached(|s| s.shards_installed > 0 && s.partitioned > 0),
+        "no schedule moves a shard across a partition"
+    );
+    assert!(
+        reached(|s| s.shards_parked > 0),
+        "no schedule gives a shard to nobody (every group left)"
+    );
+    assert!(
+        // Four of them are the end's final reads.
+        reached(|s| s.ops_ok >= 9 && s.clerks >= 2),
+        "no schedule has clients with five answered operations"
+    );
+    assert!(
+        reached(|s| s.snapshots_installed > 0),
+        "no schedule installs a snapshot"
+    );
+    assert!(
+        reached(|s| s.groups == 3 && s.servers == 9),
+        "no schedule runs three groups of three"
+    );
+    assert!(
+        summaries.iter().flatten().all(|s| !s.check_unknown),
+        "the checker ran out of budget on a corpus history"
+    );
+}
+
+#[test]
 fn raft_peer_corpus_is_survived() {
     let summaries = replay("raft_peer", fuzz::raft_peer::play);
     let reached = |f: fn(&fuzz::raft_peer::Summary) -> bool| summaries.iter().flatten().any(f);

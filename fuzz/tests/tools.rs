@@ -3,8 +3,8 @@
 //!     FUZZ_FILE=crash-... cargo test --manifest-path fuzz/Cargo.toml --test tools describe -- --ignored --nocapture
 //!     FUZZ_DIR=/tmp/corpus-raft cargo test --manifest-path fuzz/Cargo.toml --test tools pick -- --ignored --nocapture
 //!
-//! `FUZZ_TARGET` names the target (`raft_cluster`, the default, `kv_cluster` or, for
-//! `pick`, `raft_peer` and `shardctrl_cluster`).
+//! `FUZZ_TARGET` names the target (`raft_cluster`, the default, `kv_cluster`,
+//! `shard_cluster` or, for `pick`, `raft_peer` and `shardctrl_cluster`).
 
 use std::path::PathBuf;
 
@@ -18,7 +18,15 @@ fn target() -> String {
 fn describe() {
     let path = std::env::var("FUZZ_FILE").expect("FUZZ_FILE names the input");
     let data = std::fs::read(&path).expect("a readable input");
-    if target() == "kv_cluster" {
+    if target() == "shard_cluster" {
+        let (setup, actions) = fuzz::shard_cluster::describe(&data);
+        println!("{setup:?}");
+        actions
+            .iter()
+            .enumerate()
+            .for_each(|(i, a)| println!("{i:4} {a:?}"));
+        println!("{:?}", fuzz::shard_cluster::play(&data));
+    } else if target() == "kv_cluster" {
         let (setup, actions) = fuzz::kv_cluster::describe::<kv_core::KvState>(&data);
         println!("{setup:?}");
         actions
@@ -59,6 +67,8 @@ fn pick() {
             format!("{:?}", fuzz::kv_cluster::play::<kv_core::KvState>(&data))
         } else if target() == "shardctrl_cluster" {
             format!("{:?}", fuzz::kv_cluster::shardctrl::play(&data))
+        } else if target() == "shard_cluster" {
+            format!("{:?}", fuzz::shard_cluster::play(&data))
         } else if target() == "raft_peer" {
             format!("{:?}", fuzz::raft_peer::play(&data))
         } else {

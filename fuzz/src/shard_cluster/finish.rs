@@ -91,6 +91,7 @@ impl World {
     /// Ends the run: everything settles, every key reads, the history is linearizable.
     pub fn finish(mut self) -> Summary {
         self.summary.configs_stepped = self.configs_reached();
+        self.finishing = true;
         self.net.partition(0);
         self.join_all_if_none();
         self.settle_until_quiet("every group reaches the latest configuration");

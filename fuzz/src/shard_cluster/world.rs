@@ -68,8 +68,11 @@ pub struct World {
     pub(super) history: Vec<HistoryOp<Op, Outcome>>,
     pub(super) clock: u64,
     pub(super) writes: u64,
-    /// (gid, config, shard) of every shard a group installed.
+    /// (gid, config, shard) of every shard a group installed, and parked.
     installs: BTreeSet<(Gid, u64, usize)>,
+    parks: BTreeSet<(Gid, u64, usize)>,
+    /// The schedule is over: the end is settling (moves are no longer counted).
+    pub(super) finishing: bool,
     pub(super) summary: Summary,
 }
 
@@ -98,6 +101,8 @@ impl World {
             clock: 0,
             writes: 0,
             installs: BTreeSet::new(),
+            parks: BTreeSet::new(),
+            finishing: false,
             summary: Summary {
                 groups,
                 servers: n,
@@ -298,7 +303,7 @@ impl World {
         if let Some(e) = replica.group.server().failure() {
             panic!("server {} cannot apply its own log: {e}", id_of(slot));
         }
-        self.count_installs(slot);
+        self.count_moves(slot);
         self.carry_out(slot, ready);
     }
 
@@ -336,16 +341,23 @@ impl World {
         }
     }
 
-    /// Counts the shards the server at `slot` holds as just installed (Notifying).
-    fn count_installs(&mut self, slot: usize) {
+    /// Counts the shards the server at `slot` holds as just installed (Notifying) or
+    /// parked (given to no group).
+    fn count_moves(&mut self, slot: usize) {
+        if self.finishing {
+            return;
+        }
         let state = self.servers[slot].group.state();
         let num = state.current().num;
         for (&shard, (status, _)) in state.slots() {
-            if matches!(status, Status::Notifying { .. }) {
-                self.installs.insert((state.gid(), num, shard));
-            }
+            match status {
+                Status::Notifying { .. } => self.installs.insert((state.gid(), num, shard)),
+                Status::Parked => self.parks.insert((state.gid(), num, shard)),
+                _ => false,
+            };
         }
         self.summary.shards_installed = self.installs.len() as u64;
+        self.summary.shards_parked = self.parks.len() as u64;
     }
 
     fn persist(&mut self, slot: usize) {
