@@ -13,6 +13,7 @@ PARTS=${PARTS:-e2e inproc sim memory}
 INPROC_RUNS=${INPROC_RUNS:-3}
 SIM_SEEDS=${SIM_SEEDS:-50}
 MEMORY_KEYS=${MEMORY_KEYS:-1000000}
+CATCHUP_KEYS=${CATCHUP_KEYS:-300000}
 mkdir -p bench/results
 OUT=${OUT:-bench/results/$(date -u +%F).md}
 
@@ -77,6 +78,12 @@ memory() {
     echo "$rows"
     echo
     python3 bench/goals.py memory <<<"$rows"
+    echo
+    echo "A follower catching up from far behind (by snapshot): \`KEYS=$CATCHUP_KEYS bench/memory_catchup.sh\`"
+    echo
+    echo "| keys | raw data MiB | leader RSS MiB | follower peak RSS MiB | peak / leader | catch-up s |"
+    echo "|---:|---:|---:|---:|---:|---:|"
+    KEYS=$CATCHUP_KEYS bench/memory_catchup.sh
 }
 
 {
