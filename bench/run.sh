@@ -89,7 +89,7 @@ memory() {
 {
     echo "# Benchmark run $(date -u '+%F %H:%M UTC')"
     echo
-    echo "Commit $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (work tree modified)');" \
+    echo "Commit $(git rev-parse --short HEAD)$(git diff --quiet -- . ':!bench/results' || echo ' (work tree modified)');" \
         "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
         "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
