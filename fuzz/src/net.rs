@@ -46,6 +46,11 @@ impl<P: Clone> Network<P> {
         Some(self.pending.remove(i))
     }
 
+    /// The packet at position `i` in flight (0: the one `take(0)` delivers next).
+    pub fn peek(&self, i: usize) -> Option<&P> {
+        self.pending.get(i)
+    }
+
     /// Loses the i-th packet.
     pub fn lose(&mut self, i: u8) {
         if let Some(i) = self.pick(i) {

@@ -110,6 +110,11 @@ fn every_input_and_role_change(summaries: &[fuzz::raft_cluster::Summary]) {
 fn kv_cluster_corpus_is_linearizable() {
     let summaries = replay("kv_cluster", fuzz::kv_cluster::play::<kv_core::KvState>);
     let reached = |f: fn(&fuzz::kv_cluster::Summary) -> bool| summaries.iter().flatten().any(f);
+    // Requests next to each other reach a server as one batch (`ServerInput::Requests`).
+    assert!(
+        reached(|s| s.requests_together >= 10),
+        "no schedule has servers take requests together"
+    );
     // The checker must have had something to check: answered operations from several
     // clients, across crashes, partitions, snapshots and retried requests.
     assert!(
@@ -143,6 +148,10 @@ fn kv_cluster_corpus_is_linearizable() {
 fn shardctrl_cluster_corpus_is_linearizable() {
     let summaries = replay("shardctrl_cluster", fuzz::kv_cluster::shardctrl::play);
     let reached = |f: fn(&fuzz::kv_cluster::Summary) -> bool| summaries.iter().flatten().any(f);
+    assert!(
+        reached(|s| s.requests_together >= 10),
+        "no schedule has servers take requests together"
+    );
     assert!(
         reached(|s| s.ops_ok >= 5 && s.clerks >= 2),
         "no schedule has two clients with answered operations"

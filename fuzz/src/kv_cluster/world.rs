@@ -73,6 +73,8 @@ pub struct Summary {
     /// Retried writes a session table recognised (applied once, answered again).
     pub duplicates: u64,
     pub reads_served: u64,
+    /// Requests a server took together (two or more in one step).
+    pub requests_together: u64,
     pub partitioned: u64,
     /// The checker ran out of budget on this history (never counted as a pass).
     pub check_unknown: bool,
@@ -185,9 +187,46 @@ impl<S: Service> World<S> {
         }
     }
 
-    /// Delivers the packets in flight now (not the ones they cause).
+    /// Delivers the packets in flight now (not the ones they cause). Requests to one
+    /// server next to each other arrive together, as one `ServerInput::Requests`: what
+    /// the runtime's event loop does with the requests waiting in its inbox.
     fn deliver_all(&mut self) {
-        (0..self.net.len()).for_each(|_| self.deliver(0));
+        let mut left = self.net.len();
+        while left > 0 {
+            let Some((slot, requests)) = self.requests_at_front(left) else {
+                self.deliver(0);
+                left -= 1;
+                continue;
+            };
+            left -= requests.len();
+            self.summary.requests_together += requests.len() as u64;
+            self.step_server(slot, ServerInput::Requests(requests));
+        }
+    }
+
+    /// Takes the requests at the front of the network (among the next `left` packets)
+    /// if two or more in a row go to one server: that server's slot and the requests.
+    fn requests_at_front(&mut self, left: usize) -> Option<(usize, Vec<Request<S::Op>>)> {
+        let n = self.servers.len();
+        let slot_at = |net: &Network<Packet<S::Op, S::Output>>, i: usize| match net.peek(i) {
+            Some(Packet::Request { to, .. }) => slot_of(*to, n),
+            _ => None,
+        };
+        let slot = slot_at(&self.net, 0)?;
+        let run = (0..left)
+            .take_while(|&i| slot_at(&self.net, i) == Some(slot))
+            .count();
+        if run < 2 {
+            return None;
+        }
+        let requests: Vec<_> = (0..run)
+            .filter_map(|_| match self.net.take(0) {
+                Some(Packet::Request { request, .. }) => Some(request),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(requests.len(), run, "the run was all requests");
+        Some((slot, requests))
     }
 
     fn deliver(&mut self, i: u8) {
