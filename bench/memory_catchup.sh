@@ -39,15 +39,7 @@ done
 kill -9 "${PID[3]}"
 wait "${PID[3]}" 2>/dev/null || true
 
-python3 - "$KEYS" "$VALUE_BYTES" >"$WORK/fill.resp" <<'EOF'
-import sys
-keys, value_bytes = int(sys.argv[1]), int(sys.argv[2])
-value = b"v" * value_bytes
-out = sys.stdout.buffer
-for i in range(keys):
-    key = b"k:%07d" % i
-    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value))
-EOF
+python3 bench/fill.py "$KEYS" "$VALUE_BYTES" >"$WORK/fill.resp"
 redis-cli -p 1678"$LEADER" --pipe <"$WORK/fill.resp" >"$WORK/pipe.txt" 2>&1
 grep -q "errors: 0, replies: $KEYS" "$WORK/pipe.txt" || { cat "$WORK/pipe.txt" >&2; exit 1; }
 target=$(info "$LEADER" applied_index)

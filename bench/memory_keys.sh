@@ -33,16 +33,7 @@ LEADER=
 for _ in $(seq 1 100); do LEADER=$(leader_port) && break; sleep 0.1; done
 [ -n "$LEADER" ] || { echo "raftkv elected no leader in 10 s; logs in $WORK" >&2; exit 1; }
 
-# Every SET as RESP, key k:NNNNNNN (9 bytes), value 128 bytes.
-python3 - "$KEYS" "$VALUE_BYTES" >"$WORK/fill.resp" <<'EOF'
-import sys
-keys, value_bytes = int(sys.argv[1]), int(sys.argv[2])
-value = b"v" * value_bytes
-out = sys.stdout.buffer
-for i in range(keys):
-    key = b"k:%07d" % i
-    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value))
-EOF
+python3 bench/fill.py "$KEYS" "$VALUE_BYTES" >"$WORK/fill.resp"
 redis-cli -p "$LEADER" --pipe <"$WORK/fill.resp" >"$WORK/pipe.txt" 2>&1 ||
     { echo "the fill failed:" >&2; cat "$WORK/pipe.txt" >&2; exit 1; }
 grep -q "errors: 0, replies: $KEYS" "$WORK/pipe.txt" ||
