@@ -36,8 +36,7 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 [ -n "$LEADER" ] || { echo "no leader among nodes 1 and 2 in 10 s; logs in $WORK" >&2; exit 1; }
-kill -9 "${PID[3]}"
-wait "${PID[3]}" 2>/dev/null || true
+{ kill -9 "${PID[3]}"; wait "${PID[3]}" || true; } 2>/dev/null
 
 python3 bench/fill.py "$KEYS" "$VALUE_BYTES" >"$WORK/fill.resp"
 redis-cli -p 1678"$LEADER" --pipe <"$WORK/fill.resp" >"$WORK/pipe.txt" 2>&1
