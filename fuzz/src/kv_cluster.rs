@@ -39,6 +39,16 @@ pub trait Service: StateMachine<Op: PartialEq> + 'static {
     fn check(history: &[HistoryOp<Self::Op, Self::Output>]) -> Result<Checked, String>;
 }
 
+/// A history check's verdict as a finding: panics with why the history is not
+/// linearizable; otherwise whether the checker ran out of budget (never a pass).
+pub(crate) fn unknown_or_panic(checked: Result<Checked, String>) -> bool {
+    match checked {
+        Ok(Checked::Linearizable) => false,
+        Ok(Checked::Unknown) => true,
+        Err(why) => panic!("{why}"),
+    }
+}
+
 /// Actions per input, as in `raft_cluster`.
 pub const ACTIONS_MAX: usize = 512;
 

@@ -3,7 +3,7 @@
 //! check the whole history for linearizability.
 
 use kv_core::shardkv::{ShardClerkInput, ShardClerkReady, ShardOp};
-use kv_sim::history::{Checked, HistoryOp};
+use kv_sim::history::HistoryOp;
 use kv_sim::shard::{to_kv, to_outcome};
 
 use super::world::{Packet, World};
@@ -107,11 +107,8 @@ impl World {
         for slot in 0..self.servers.len() {
             self.count_stats(slot);
         }
-        match kv_sim::history::check(&self.history) {
-            Ok(Checked::Linearizable) => {}
-            Ok(Checked::Unknown) => self.summary.check_unknown = true,
-            Err(why) => panic!("{why}"),
-        }
+        self.summary.check_unknown =
+            crate::kv_cluster::unknown_or_panic(kv_sim::history::check(&self.history));
         Summary {
             partitioned: self.net.partitioned,
             ..self.summary

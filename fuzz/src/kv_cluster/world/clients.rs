@@ -3,7 +3,7 @@
 
 use kv_core::service::{ClerkInput, ClerkReady};
 use kv_core::ClientId;
-use kv_sim::history::{Checked, HistoryOp};
+use kv_sim::history::HistoryOp;
 
 use super::{Packet, Summary, World, CLIENT_ID_BASE};
 use crate::kv_cluster::Service;
@@ -14,11 +14,7 @@ impl<S: Service> World<S> {
         for slot in 0..self.servers.len() {
             self.count_stats(slot);
         }
-        match S::check(&self.history) {
-            Ok(Checked::Linearizable) => {}
-            Ok(Checked::Unknown) => self.summary.check_unknown = true,
-            Err(why) => panic!("{why}"),
-        }
+        self.summary.check_unknown = crate::kv_cluster::unknown_or_panic(S::check(&self.history));
         Summary {
             partitioned: self.net.partitioned,
             ..self.summary
