@@ -3,6 +3,7 @@
 
 mod op;
 mod state;
+mod store;
 
 pub use op::{Op, Outcome, READ_BYTES_MAX, VALUE_BYTES_MAX};
 pub use state::{KvState, Read};

@@ -126,7 +126,7 @@ fn a_replica_that_failed_to_install_a_snapshot_never_restarts_into_a_diverged_st
         Err(other) => panic!("refused for another reason: {other}"),
         Ok(s) => panic!(
             "restarted into a state: {:?}",
-            s.state().get("k").map(String::len)
+            s.state().get("k").map(str::len)
         ),
     }
 }
@@ -256,7 +256,7 @@ mod random {
                 self.on_reply(r);
             }
             let s = &self.servers[slot];
-            let value = s.state().get("k").cloned().unwrap_or_default();
+            let value = s.state().get("k").map(str::to_string).unwrap_or_default();
             if s.failure().is_none() {
                 let seen = self
                     .states

@@ -41,10 +41,7 @@ fn a_write_cut_off_from_its_quorum_gets_wrong_leader_not_another_clients_outcome
         matches!(reply.result, Err(KvError::WrongLeader { leader: Some(2) })),
         "{reply:?}"
     );
-    assert_eq!(
-        net.server(1).state().get("k").map(String::as_str),
-        Some("y")
-    );
+    assert_eq!(net.server(1).state().get("k"), Some("y"));
     // The retry goes to the new leader and applies once.
     net.request(2, 10, 1, put("x"));
     assert_eq!(net.take_reply(10).unwrap().result, Ok(Outcome::Done));
@@ -136,7 +133,7 @@ fn sessions_survive_snapshots_and_restarts() {
     assert!(net.server(2).raft_state_bytes() < 8 * 200);
     net.restart(2);
     net.heartbeat(1); // the restarted follower learns the commit index again
-    assert_eq!(net.server(2).state().get("k").map(String::len), Some(30));
+    assert_eq!(net.server(2).state().get("k").map(str::len), Some(30));
     net.cut.insert(1);
     net.elect(2, &[2, 3]);
     let op = Op::Append {
@@ -150,7 +147,7 @@ fn sessions_survive_snapshots_and_restarts() {
         "answered from the session"
     );
     assert_eq!(
-        net.server(2).state().get("k").map(String::len),
+        net.server(2).state().get("k").map(str::len),
         Some(30),
         "applied once"
     );
@@ -241,7 +238,7 @@ fn requests_taken_together_propose_their_writes_as_one_batch() {
     let refused = net.take_reply(11).unwrap().result;
     assert!(matches!(refused, Err(KvError::Busy { .. })), "{refused:?}");
     assert!(net.take_reply(8).is_some(), "the read is answered");
-    let value = net.server(2).state().get("k").cloned();
+    let value = net.server(2).state().get("k").map(str::to_string);
     assert_eq!(
         value.as_deref(),
         Some("c"),

@@ -3,16 +3,15 @@
 //! [`crate::service::Replicated`], which applies each (client, seq) at most once and
 //! snapshots the session table next to the map.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::op::{Op, Outcome, READ_BYTES_MAX, VALUE_BYTES_MAX};
+use super::store::Store;
 use crate::service::state_machine::{decode, encode, Access, DecodeError, StateMachine};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KvState {
-    data: BTreeMap<String, String>,
+    data: Store,
 }
 
 impl StateMachine for KvState {
@@ -40,7 +39,7 @@ impl StateMachine for KvState {
             Op::Exists { keys } => self.query(&Read::Exists(keys.clone())),
             Op::Len => self.query(&Read::Len),
             Op::Put { key, value } => {
-                self.data.insert(key.clone(), value.clone());
+                self.data.insert(key, value);
                 Outcome::Done
             }
             Op::Append { key, value } => match self.append(key, value) {
@@ -52,9 +51,9 @@ impl StateMachine for KvState {
                 Outcome::Done
             }
             Op::Cas { key, expected, new } => {
-                let swap = self.data.get(key) == expected.as_ref();
+                let swap = self.data.get(key) == expected.as_deref();
                 if swap {
-                    self.data.insert(key.clone(), new.clone());
+                    self.data.insert(key, new);
                 }
                 Outcome::Swapped(swap)
             }
@@ -64,12 +63,12 @@ impl StateMachine for KvState {
             },
             Op::Incr { key } => self.incr(key),
             Op::DeleteMany { keys } => {
-                let removed = keys.iter().filter(|k| self.data.remove(*k).is_some());
+                let removed = keys.iter().filter(|k| self.data.remove(k));
                 Outcome::Count(removed.count() as u64)
             }
             Op::PutMany { pairs } => {
                 for (k, v) in pairs {
-                    self.data.insert(k.clone(), v.clone());
+                    self.data.insert(k, v);
                 }
                 Outcome::Done
             }
@@ -78,20 +77,21 @@ impl StateMachine for KvState {
 
     fn query(&self, read: &Read) -> Outcome {
         match read {
-            Read::Get(key) => Outcome::Value(self.data.get(key).cloned()),
+            Read::Get(key) => Outcome::Value(self.data.get(key).map(str::to_string)),
             Read::GetMany(keys) => {
                 let size: usize = keys
                     .iter()
                     .filter_map(|k| self.data.get(k))
-                    .map(String::len)
+                    .map(str::len)
                     .sum();
                 if size > READ_BYTES_MAX {
                     return too_large(size, READ_BYTES_MAX);
                 }
-                Outcome::Values(keys.iter().map(|k| self.data.get(k).cloned()).collect())
+                let value = |k: &String| self.data.get(k).map(str::to_string);
+                Outcome::Values(keys.iter().map(value).collect())
             }
             Read::Exists(keys) => {
-                let present = keys.iter().filter(|k| self.data.contains_key(*k));
+                let present = keys.iter().filter(|k| self.data.contains_key(k));
                 Outcome::Count(present.count() as u64)
             }
             Read::Len => Outcome::Count(self.data.len() as u64),
@@ -126,13 +126,12 @@ fn too_large(size_bytes: usize, max_bytes: usize) -> Outcome {
 impl KvState {
     /// Appends unless the value would outgrow [`VALUE_BYTES_MAX`]; the new length.
     fn append(&mut self, key: &str, value: &str) -> Result<usize, Outcome> {
-        let len = self.data.get(key).map_or(0, String::len) + value.len();
+        let len = self.data.get(key).map_or(0, str::len) + value.len();
         if len > VALUE_BYTES_MAX {
             return Err(too_large(len, VALUE_BYTES_MAX));
         }
-        let v = self.data.entry(key.to_string()).or_default();
-        v.push_str(value);
-        assert_eq!(v.len(), len);
+        let appended = self.data.append(key, value);
+        assert_eq!(appended, len);
         Ok(len)
     }
 
@@ -140,18 +139,18 @@ impl KvState {
     /// otherwise nothing changes.
     fn incr(&mut self, key: &str) -> Outcome {
         // Rust accepts a leading '+', Redis does not.
-        let parse = |v: &String| v.parse::<i64>().ok().filter(|_| !v.starts_with('+'));
+        let parse = |v: &str| v.parse::<i64>().ok().filter(|_| !v.starts_with('+'));
         let current = self.data.get(key).map_or(Some(0), parse);
         match current.and_then(|n| n.checked_add(1)) {
             Some(n) => {
-                self.data.insert(key.to_string(), n.to_string());
+                self.data.insert(key, &n.to_string());
                 Outcome::Integer(n)
             }
             None => Outcome::NotAnInteger,
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&String> {
+    pub fn get(&self, key: &str) -> Option<&str> {
         self.data.get(key)
     }
 

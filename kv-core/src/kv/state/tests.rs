@@ -29,13 +29,13 @@ fn operations_follow_their_meaning() {
     );
     kv.apply(&cmd(1, 2, append("k", "a")));
     kv.apply(&cmd(1, 3, append("k", "b")));
-    assert_eq!(kv.machine().get("k").map(String::as_str), Some("ab"));
+    assert_eq!(kv.machine().get("k"), Some("ab"));
     let put = Op::Put {
         key: "k".into(),
         value: "v".into(),
     };
     assert_eq!(kv.apply(&cmd(1, 4, put)), Applied::Fresh(Outcome::Done));
-    assert_eq!(kv.machine().get("k").map(String::as_str), Some("v"));
+    assert_eq!(kv.machine().get("k"), Some("v"));
     kv.apply(&cmd(1, 5, Op::Delete { key: "k".into() }));
     assert_eq!(kv.machine().get("k"), None);
     assert!(kv.machine().is_empty());
@@ -59,7 +59,7 @@ fn cas_swaps_only_on_the_expected_value() {
     for (seq, (op, swapped, after)) in table.into_iter().enumerate() {
         let got = kv.apply(&cmd(7, seq as u64 + 1, op.clone()));
         assert_eq!(got, Applied::Fresh(Outcome::Swapped(swapped)), "{op:?}");
-        assert_eq!(kv.machine().get("k").map(String::as_str), after, "{op:?}");
+        assert_eq!(kv.machine().get("k"), after, "{op:?}");
     }
 }
 
@@ -72,10 +72,10 @@ fn a_retried_write_applies_once_and_gets_its_first_outcome() {
         kv.apply(&cmd(1, 1, append("k", "x"))),
         Applied::Duplicate(Outcome::Done)
     );
-    assert_eq!(kv.machine().get("k").map(String::as_str), Some("x"));
+    assert_eq!(kv.machine().get("k"), Some("x"));
     kv.apply(&cmd(1, 2, append("k", "y")));
     assert_eq!(kv.apply(&cmd(1, 1, append("k", "x"))), Applied::Stale);
-    assert_eq!(kv.machine().get("k").map(String::as_str), Some("xy"));
+    assert_eq!(kv.machine().get("k"), Some("xy"));
     assert_eq!(kv.cached(1, 2), Some(&Outcome::Done));
     assert!(kv.is_stale(1, 1) && !kv.is_stale(2, 1));
 }
@@ -110,7 +110,7 @@ fn sessions_survive_a_snapshot_round_trip() {
         restored.apply(&cmd(2, 4, append("j", "y"))),
         Applied::Duplicate(Outcome::Done)
     );
-    assert_eq!(restored.machine().get("j").map(String::as_str), Some("y"));
+    assert_eq!(restored.machine().get("j"), Some("y"));
 }
 
 #[test]
@@ -211,7 +211,7 @@ fn incr_refuses_what_redis_refuses_and_changes_nothing() {
             Outcome::NotAnInteger,
             "{bad:?}"
         );
-        assert_eq!(kv.get("k").map(String::as_str), Some(bad), "unchanged");
+        assert_eq!(kv.get("k"), Some(bad), "unchanged");
     }
     let put = Op::Put {
         key: "k".into(),
@@ -266,7 +266,7 @@ fn values_and_reads_stay_within_their_limits() {
     };
     assert_eq!(kv.apply(&one_more), refused);
     assert_eq!(
-        kv.get("big").map(String::len),
+        kv.get("big").map(str::len),
         Some(VALUE_BYTES_MAX),
         "unchanged"
     );

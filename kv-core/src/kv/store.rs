@@ -1,0 +1,477 @@
+//! Where the key/value map keeps its strings: every key and its value packed side by
+//! side, as one record, in pages of [`PAGE_BYTES`], and found through a hash table of
+//! 8-byte handles (page, offset).
+//!
+//! Why not a `BTreeMap<String, String>`: for a million 9-byte keys of 128-byte values it
+//! took 1.98× the raw bytes (two heap allocations per key, each rounded up by malloc,
+//! plus the tree's nodes). Here a record costs its bytes plus an 8-byte header, and the
+//! table about 9 bytes per bucket: about 1.2× (BENCHMARKS.md, "Memory").
+//!
+//! A record that is replaced by one of another size, or removed, becomes garbage in its
+//! page. A page that is not being appended to (the tail) keeps at least
+//! [`LIVE_FRACTION_MIN`] of its bytes live: below that, its live records move to the
+//! tail and the page is freed. Moving a byte is paid for by at least half a byte of
+//! garbage, and the pages hold at most 1.5× the live bytes plus the tail.
+//!
+//! What it is **not**: ordered. Nothing the service offers walks keys in order; only the
+//! snapshot does, and it sorts, so every replica encodes the same state to the same bytes
+//! (the bytes a `BTreeMap<String, String>` encodes to, so older snapshots still restore).
+
+use std::fmt;
+
+use hashbrown::HashTable;
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Records are appended to pages of this size; a larger record gets a page of its own.
+pub const PAGE_BYTES: usize = 1 << 20;
+
+/// A page other than the tail keeps at least this fraction of its bytes live
+/// (numerator, denominator).
+pub const LIVE_FRACTION_MIN: (usize, usize) = (2, 3);
+
+/// key length and value length, u32 little-endian each.
+const HEADER_BYTES: usize = 8;
+
+/// Where a record starts: page number in the high half, byte offset in the low half.
+type Handle = u64;
+
+#[derive(Clone, Default)]
+struct Page {
+    bytes: Vec<u8>,
+    live_bytes: usize,
+}
+
+/// A map from string keys to string values. See the module docs.
+#[derive(Clone)]
+pub struct Store {
+    /// [`PAGE_BYTES`], but tests fill pages faster with smaller ones.
+    page_bytes: usize,
+    table: HashTable<Handle>,
+    /// Indexed by page number; a freed page is an empty `Page` whose number is reused.
+    pages: Vec<Page>,
+    free_pages: Vec<u32>,
+    /// The page records are appended to, if any.
+    tail: Option<u32>,
+    /// Sealed pages that may have fallen below `LIVE_FRACTION_MIN`.
+    to_check: Vec<u32>,
+}
+
+impl Default for Store {
+    fn default() -> Store {
+        Store::with_page_bytes(PAGE_BYTES)
+    }
+}
+
+impl Store {
+    pub fn with_page_bytes(page_bytes: usize) -> Store {
+        assert!(page_bytes >= 64, "a page holds records, not just headers");
+        Store {
+            page_bytes,
+            table: HashTable::new(),
+            pages: Vec::new(),
+            free_pages: Vec::new(),
+            tail: None,
+            to_check: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        let handle = self.find(key)?;
+        Some(self.value(handle))
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_some()
+    }
+
+    /// Sets `key` to `value`; a value of the same length is overwritten in place.
+    pub fn insert(&mut self, key: &str, value: &str) {
+        if let Some(handle) = self.find(key) {
+            if self.value(handle).len() == value.len() {
+                let start = self.value_start(handle);
+                let (page, _) = split(handle);
+                self.pages[page as usize].bytes[start..start + value.len()]
+                    .copy_from_slice(value.as_bytes());
+                return;
+            }
+        }
+        self.put(key, &[value.as_bytes()]);
+    }
+
+    /// Appends `suffix` to the value of `key` (absent: empty); returns the new length.
+    pub fn append(&mut self, key: &str, suffix: &str) -> usize {
+        let old = self.get(key).unwrap_or("").as_bytes().to_vec();
+        self.put(key, &[&old, suffix.as_bytes()]);
+        old.len() + suffix.len()
+    }
+
+    /// Removes `key`; returns whether it was there.
+    pub fn remove(&mut self, key: &str) -> bool {
+        let hash = hash(key.as_bytes());
+        let pages = &self.pages;
+        let found = self
+            .table
+            .find_entry(hash, |&h| record_key(pages, h) == key.as_bytes());
+        let Ok(entry) = found else {
+            return false;
+        };
+        let (handle, _) = entry.remove();
+        self.make_garbage(handle);
+        self.collect();
+        true
+    }
+
+    /// Every (key, value), in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.table
+            .iter()
+            .map(move |&h| (as_str(record_key(&self.pages, h)), self.value(h)))
+    }
+
+    /// Every (key, value) in key order: what a snapshot encodes.
+    pub fn sorted(&self) -> Vec<(&str, &str)> {
+        let mut all: Vec<(&str, &str)> = self.iter().collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+
+    /// Bytes held by pages (live records, garbage and the tail's unused room excluded).
+    #[cfg(test)]
+    pub fn page_bytes(&self) -> usize {
+        self.pages.iter().map(|p| p.bytes.len()).sum()
+    }
+
+    /// Bytes of live records, headers included.
+    #[cfg(test)]
+    pub fn live_bytes(&self) -> usize {
+        self.pages.iter().map(|p| p.live_bytes).sum()
+    }
+
+    /// Checks every page against the records the table points at: slow, for tests.
+    #[cfg(test)]
+    pub fn check_invariants(&self) {
+        let mut live = vec![0usize; self.pages.len()];
+        for &h in self.table.iter() {
+            let (page, _) = split(h);
+            live[page as usize] += self.record_len(h);
+            let key = record_key(&self.pages, h);
+            assert_eq!(
+                self.find(as_str(key)),
+                Some(h),
+                "a key is in the table once"
+            );
+        }
+        for (number, page) in self.pages.iter().enumerate() {
+            assert_eq!(page.live_bytes, live[number], "page {number}'s live bytes");
+            let (num, den) = LIVE_FRACTION_MIN;
+            let sealed = self.tail != Some(number as u32);
+            assert!(
+                !sealed || page.bytes.is_empty() || page.live_bytes * den >= page.bytes.len() * num,
+                "page {number} holds {} live bytes of {}",
+                page.live_bytes,
+                page.bytes.len()
+            );
+        }
+        assert!(self.to_check.is_empty(), "every sealed page was checked");
+    }
+
+    fn find(&self, key: &str) -> Option<Handle> {
+        let pages = &self.pages;
+        self.table
+            .find(hash(key.as_bytes()), |&h| {
+                record_key(pages, h) == key.as_bytes()
+            })
+            .copied()
+    }
+
+    /// Writes a new record for `key` (its value the concatenation of `parts`) and points
+    /// the table at it; the old record, if any, becomes garbage.
+    fn put(&mut self, key: &str, parts: &[&[u8]]) {
+        let value_len: usize = parts.iter().map(|p| p.len()).sum();
+        let handle = self.write_record(key.as_bytes(), parts, value_len);
+        let hash = hash(key.as_bytes());
+        let pages = &self.pages;
+        let old = match self.table.find_mut(hash, |&h| {
+            h != handle && record_key(pages, h) == key.as_bytes()
+        }) {
+            Some(slot) => Some(std::mem::replace(slot, handle)),
+            None => {
+                self.table
+                    .insert_unique(hash, handle, |&h| hash_of(pages, h));
+                None
+            }
+        };
+        if let Some(old) = old {
+            self.make_garbage(old);
+        }
+        self.collect();
+    }
+
+    /// Appends one record at the tail (or on a page of its own) and counts it live.
+    fn write_record(&mut self, key: &[u8], parts: &[&[u8]], value_len: usize) -> Handle {
+        let key_len = u32::try_from(key.len()).expect("keys are capped far below 4 GiB");
+        let value_len_u32 = u32::try_from(value_len).expect("values are capped below 4 GiB");
+        let record_len = HEADER_BYTES + key.len() + value_len;
+        let page = self.page_with_room(record_len);
+        let bytes = &mut self.pages[page as usize].bytes;
+        let offset = bytes.len();
+        if bytes.capacity() - offset < record_len {
+            // The tail grows by doubling up to a page, so a small store stays small.
+            let need = offset + record_len;
+            let want = (bytes.capacity() * 2).clamp(need, self.page_bytes.max(need));
+            bytes.reserve_exact(want - offset);
+        }
+        bytes.extend_from_slice(&key_len.to_le_bytes());
+        bytes.extend_from_slice(&value_len_u32.to_le_bytes());
+        bytes.extend_from_slice(key);
+        for part in parts {
+            bytes.extend_from_slice(part);
+        }
+        assert_eq!(bytes.len(), offset + record_len);
+        self.pages[page as usize].live_bytes += record_len;
+        join(page, offset)
+    }
+
+    /// A page with `record_len` bytes of room: the tail, a fresh tail, or (for a large
+    /// record) a page of its own.
+    fn page_with_room(&mut self, record_len: usize) -> u32 {
+        // A record this large would waste up to a quarter of the tail.
+        if record_len >= self.page_bytes / 4 {
+            return self.new_page(record_len);
+        }
+        if let Some(tail) = self.tail {
+            if self.pages[tail as usize].bytes.len() + record_len <= self.page_bytes {
+                return tail;
+            }
+            self.to_check.push(tail);
+        }
+        let tail = self.new_page(0);
+        self.tail = Some(tail);
+        tail
+    }
+
+    fn new_page(&mut self, capacity_bytes: usize) -> u32 {
+        let page = Page {
+            bytes: Vec::with_capacity(capacity_bytes),
+            live_bytes: 0,
+        };
+        match self.free_pages.pop() {
+            Some(number) => {
+                let freed = &self.pages[number as usize];
+                assert!(
+                    freed.bytes.capacity() == 0 && freed.live_bytes == 0,
+                    "a freed page"
+                );
+                self.pages[number as usize] = page;
+                number
+            }
+            None => {
+                let number = u32::try_from(self.pages.len()).expect("fewer than 2^32 pages");
+                self.pages.push(page);
+                number
+            }
+        }
+    }
+
+    /// The record at `handle` is no longer pointed at.
+    fn make_garbage(&mut self, handle: Handle) {
+        let len = self.record_len(handle);
+        let (page, _) = split(handle);
+        let p = &mut self.pages[page as usize];
+        assert!(p.live_bytes >= len, "a page's live bytes cover its records");
+        p.live_bytes -= len;
+        if self.tail != Some(page) {
+            self.to_check.push(page);
+        }
+    }
+
+    /// Frees or empties every sealed page that fell below `LIVE_FRACTION_MIN`. Moving
+    /// records may seal the tail, which is then checked too.
+    fn collect(&mut self) {
+        while let Some(page) = self.to_check.pop() {
+            if self.tail == Some(page) {
+                continue;
+            }
+            let p = &self.pages[page as usize];
+            let (num, den) = LIVE_FRACTION_MIN;
+            if p.bytes.is_empty() || p.live_bytes * den >= p.bytes.len() * num {
+                continue;
+            }
+            self.evacuate(page);
+        }
+    }
+
+    /// Moves the live records of `page` to the tail and frees it.
+    fn evacuate(&mut self, page: u32) {
+        let bytes = std::mem::take(&mut self.pages[page as usize].bytes);
+        let mut offset = 0;
+        while offset < bytes.len() {
+            let (key, value) = parse_record(&bytes, offset);
+            let old = join(page, offset);
+            let record_len = HEADER_BYTES + key.len() + value.len();
+            offset += record_len;
+            let hash = hash(key);
+            if self.table.find(hash, |&h| h == old).is_none() {
+                continue;
+            }
+            let new = self.write_record(key, &[value], value.len());
+            let slot = self
+                .table
+                .find_mut(hash, |&h| h == old)
+                .expect("live above");
+            *slot = new;
+            self.pages[page as usize].live_bytes -= record_len;
+        }
+        assert_eq!(offset, bytes.len(), "records fill a page exactly");
+        let freed = &mut self.pages[page as usize];
+        assert_eq!(freed.live_bytes, 0, "every live record moved");
+        *freed = Page::default();
+        self.free_pages.push(page);
+    }
+
+    fn record_len(&self, handle: Handle) -> usize {
+        let (key, value) = record(&self.pages, handle);
+        HEADER_BYTES + key.len() + value.len()
+    }
+
+    fn value(&self, handle: Handle) -> &str {
+        as_str(record(&self.pages, handle).1)
+    }
+
+    fn value_start(&self, handle: Handle) -> usize {
+        let (_, offset) = split(handle);
+        offset + HEADER_BYTES + record(&self.pages, handle).0.len()
+    }
+}
+
+fn join(page: u32, offset: usize) -> Handle {
+    let offset = u32::try_from(offset).expect("pages are smaller than 4 GiB");
+    (u64::from(page) << 32) | u64::from(offset)
+}
+
+fn split(handle: Handle) -> (u32, usize) {
+    (
+        (handle >> 32) as u32,
+        (handle & u64::from(u32::MAX)) as usize,
+    )
+}
+
+fn record(pages: &[Page], handle: Handle) -> (&[u8], &[u8]) {
+    let (page, offset) = split(handle);
+    parse_record(&pages[page as usize].bytes, offset)
+}
+
+fn record_key(pages: &[Page], handle: Handle) -> &[u8] {
+    record(pages, handle).0
+}
+
+fn hash_of(pages: &[Page], handle: Handle) -> u64 {
+    hash(record_key(pages, handle))
+}
+
+fn parse_record(bytes: &[u8], offset: usize) -> (&[u8], &[u8]) {
+    let len = |at: usize| {
+        let word: [u8; 4] = bytes[at..at + 4].try_into().expect("four bytes");
+        u32::from_le_bytes(word) as usize
+    };
+    let key_len = len(offset);
+    let value_len = len(offset + 4);
+    let key_start = offset + HEADER_BYTES;
+    let value_start = key_start + key_len;
+    (
+        &bytes[key_start..value_start],
+        &bytes[value_start..value_start + value_len],
+    )
+}
+
+/// Records are only ever written from `&str`.
+fn as_str(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).expect("records hold the UTF-8 they were given")
+}
+
+/// A fixed, unkeyed hash (a core has no randomness of its own): eight bytes at a time,
+/// multiplied and rotated, then finished with MurmurHash3's avalanche so both the low
+/// bits (bucket) and the high bits (hashbrown's tag) depend on every byte.
+fn hash(key: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = (key.len() as u64).wrapping_mul(K);
+    let mut words = key.chunks_exact(8);
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        h = (h ^ w).wrapping_mul(K).rotate_left(31);
+    }
+    let mut last = [0u8; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    h = (h ^ u64::from_le_bytes(last)).wrapping_mul(K);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+impl PartialEq for Store {
+    fn eq(&self, other: &Store) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl Eq for Store {}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.sorted()).finish()
+    }
+}
+
+/// As a map in key order: the bytes a `BTreeMap<String, String>` of the same pairs
+/// encodes to.
+impl Serialize for Store {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let sorted = self.sorted();
+        let mut map = serializer.serialize_map(Some(sorted.len()))?;
+        for (k, v) in sorted {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Store {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Store, D::Error> {
+        deserializer.deserialize_map(StoreVisitor)
+    }
+}
+
+struct StoreVisitor;
+
+impl<'de> Visitor<'de> for StoreVisitor {
+    type Value = Store;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map of string keys to string values")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Store, A::Error> {
+        let mut store = Store::default();
+        // A later duplicate replaces an earlier one, as it would in a `BTreeMap`. The
+        // length hint is not trusted for a reservation: the bytes bound what arrives.
+        while let Some((k, v)) = access.next_entry::<String, String>()? {
+            store.insert(&k, &v);
+        }
+        Ok(store)
+    }
+}
+
+#[cfg(test)]
+mod tests;
