@@ -63,6 +63,10 @@ fn raft_cluster_corpus_holds_every_invariant() {
         "no schedule sends a snapshot to a follower"
     );
     assert!(
+        reached(|s| s.snapshots_wanted > 0),
+        "no schedule has a leader ask its application for the snapshot's bytes again"
+    );
+    assert!(
         reached(|s| s.memberships_changed > 0),
         "no schedule changes the membership"
     );

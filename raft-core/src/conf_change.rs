@@ -177,7 +177,7 @@ impl Node {
     /// The configuration below the log: the snapshot's, or the bootstrap voters.
     pub(crate) fn base_membership(&self) -> Membership {
         match &self.snapshot {
-            Some(s) => s.meta.membership.clone(),
+            Some(meta) => meta.membership.clone(),
             None => Membership::with_voters(self.cfg.voters.iter().copied()),
         }
     }

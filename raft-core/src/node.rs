@@ -20,7 +20,9 @@ use crate::rng::Prng;
 use crate::snapshot::IncomingSnapshot;
 use crate::stats::Stats;
 use crate::transfer::PendingTransfer;
-use crate::types::{Entry, EntryKind, HardState, Index, LogPosition, NodeId, Snapshot, Term};
+use crate::types::{
+    Entry, EntryKind, HardState, Index, LogPosition, NodeId, Snapshot, SnapshotMeta, Term,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
@@ -56,8 +58,14 @@ pub struct Node {
     pub(crate) election_timeout: u32,
     pub(crate) rng: Prng,
     pub(crate) stats: Stats,
-    /// The latest snapshot (taken here or received), sent to followers that need it.
-    pub(crate) snapshot: Option<Snapshot>,
+    /// The latest snapshot's description (taken here or received); its bytes are on the
+    /// driver's disk.
+    pub(crate) snapshot: Option<SnapshotMeta>,
+    /// Its bytes, held only while a leader sends them to a follower (see `snapshot.rs`).
+    pub(crate) snapshot_bytes: Option<Vec<u8>>,
+    /// A follower needs the snapshot's bytes and they are not held: the application is
+    /// asked for a fresh snapshot (`Node::snapshot_wanted`).
+    pub(crate) snapshot_wanted: bool,
     /// A snapshot arriving from the leader chunk by chunk (followers only).
     pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
     /// A snapshot for the next `Ready` to store, and whether the application installs it.
@@ -133,7 +141,11 @@ impl Node {
             heartbeat_elapsed: 0,
             election_timeout: 0,
             stats: Stats::default(),
-            snapshot: restored.snapshot,
+            // The bytes stay with the caller (the application restores from them); a
+            // follower that needs them later gets a fresh snapshot.
+            snapshot: restored.snapshot.map(|s| s.meta),
+            snapshot_bytes: None,
+            snapshot_wanted: false,
             incoming_snapshot: None,
             snapshot_to_write: None,
             ticks: 0,
@@ -190,6 +202,7 @@ impl Node {
                 proposed = Some(self.propose_conf_change(&changes)?)
             }
         }
+        self.keep_snapshot_bytes_while_sending();
         self.assert_invariants();
         self.take_ready(proposed, ready);
         Ok(())
@@ -216,9 +229,17 @@ impl Node {
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
-    /// The latest snapshot this node holds (taken locally or received).
-    pub fn snapshot(&self) -> Option<&Snapshot> {
+    /// The latest snapshot this node took or received: what it covers. Its bytes are the
+    /// driver's to store; the node holds them only while sending them.
+    pub fn snapshot_meta(&self) -> Option<&SnapshotMeta> {
         self.snapshot.as_ref()
+    }
+    /// A follower needs entries this leader compacted away, and the snapshot's bytes were
+    /// let go: the application should hand in `Input::Snapshot` of the state it has
+    /// applied, at its applied index (which may equal the latest snapshot's). Until it
+    /// does, that follower waits.
+    pub fn snapshot_wanted(&self) -> bool {
+        self.snapshot_wanted
     }
     /// The configuration in force on this node.
     pub fn membership(&self) -> &Membership {
@@ -513,6 +534,13 @@ impl Node {
             self.membership_index <= self.log.committed(),
             "configurations in force are committed"
         );
+        if self.snapshot_bytes.is_some() || self.snapshot_wanted {
+            assert!(self.snapshot.is_some(), "bytes belong to a snapshot");
+            assert!(
+                self.sending_snapshot(),
+                "snapshot bytes are held (or wanted) only while a leader sends them"
+            );
+        }
         // The peer list is recomputed wherever the membership changes; checking it
         // against the membership costs set lookups per member, so on every step only
         // where debug assertions are on (the tests and simulators).

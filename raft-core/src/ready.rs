@@ -30,8 +30,10 @@ pub enum Input {
     /// position, durable. Only after this does a leader count its own copy toward commit.
     Persisted(LogPosition),
     /// The application serialized its state after applying every entry up to `index`
-    /// (which it has applied). The node keeps the snapshot to send to lagging followers
-    /// and compacts its log up to `index`; `Ready::snapshot` asks the driver to store it.
+    /// (which it has applied). The node compacts its log up to `index`, and
+    /// `Ready::snapshot` asks the driver to store it; the node keeps the bytes only while
+    /// a follower is being sent them. At the latest snapshot's own index it answers
+    /// [`crate::Node::snapshot_wanted`]: nothing is compacted or stored again.
     Snapshot {
         index: Index,
         #[serde(with = "crate::types::bytes")]
@@ -82,6 +84,12 @@ pub enum Input {
 /// 5. Report durability with [`Input::Persisted`] carrying the last written entry's
 ///    position (or the snapshot's, if no entries were written), so a leader can count
 ///    itself toward commit.
+///
+/// 6. If [`crate::Node::snapshot_wanted`] after a step, the application hands in
+///    [`Input::Snapshot`] of its state as applied, at its applied index (even if that is
+///    the latest snapshot's index), as soon as it has applied at least that snapshot. A
+///    node does not keep a snapshot's bytes after storing them: a leader asks for them
+///    again when a follower needs entries it compacted away.
 ///
 /// Steps 2–5 of successive `Ready`s may be pipelined as long as each stays in order.
 /// [`crate::pipeline::Pipeline`] carries out exactly this contract; a driver that uses it

@@ -7,10 +7,17 @@
 //! chunk is resent from there (a heartbeat response also resumes a stalled transfer), and
 //! a follower that lost its partial copy (a crash) answers 0 and the transfer restarts.
 //! A leader that compacts again mid-transfer restarts with its newer snapshot.
+//!
+//! The bytes of a snapshot are held only while a leader is sending them. Once it is
+//! stored, the driver's disk has them and the application has the state they encode, so
+//! a third copy in memory (as large as the service's data) would buy nothing but a
+//! faster start for a follower that falls far behind. When one does and the bytes are
+//! gone, the node asks the application for a fresh snapshot (`Node::snapshot_wanted`),
+//! holds it until no follower needs it, and lets it go again.
 
 use crate::error::StepError;
 use crate::message::MessageBody;
-use crate::node::Node;
+use crate::node::{Node, Role};
 use crate::progress::ProgressState;
 use crate::ready::SnapshotWrite;
 use crate::types::{Index, NodeId, Snapshot, SnapshotMeta, Term};
@@ -35,6 +42,8 @@ pub(crate) struct Chunk {
 
 impl Node {
     /// `Input::Snapshot`: the application's state through `index` replaces the log prefix.
+    /// At the latest snapshot's own index, it hands in that snapshot's bytes again (asked
+    /// for by `snapshot_wanted`): nothing is compacted or written.
     pub(crate) fn take_snapshot(&mut self, index: Index, data: Vec<u8>) -> Result<(), StepError> {
         let max_bytes = self.cfg.snapshot_bytes_max;
         if data.len() > max_bytes {
@@ -45,6 +54,14 @@ impl Node {
             });
         }
         let (first, applied) = (self.log.first_index(), self.log.applied());
+        if self.snapshot.as_ref().is_some_and(|m| m.index == index) {
+            assert!(
+                index < first && index <= applied,
+                "the log starts after its snapshot"
+            );
+            self.hold_snapshot_bytes(data);
+            return Ok(());
+        }
         if index < first || index > applied {
             return Err(StepError::SnapshotOutOfRange {
                 index,
@@ -63,38 +80,79 @@ impl Node {
         // Read the configuration at `index` while the entries up to it are still held.
         let membership = self.membership_at(index);
         self.log.compact(index);
-        let snapshot = Snapshot {
-            meta: SnapshotMeta {
-                index,
-                term,
-                membership,
-            },
-            data,
+        let meta = SnapshotMeta {
+            index,
+            term,
+            membership,
         };
-        self.snapshot_to_write = Some(SnapshotWrite::Taken(snapshot.clone()));
-        self.snapshot = Some(snapshot);
+        self.snapshot = Some(meta.clone());
+        self.snapshot_bytes = None;
+        if self.snapshot_wanted || self.sending_snapshot() {
+            self.hold_snapshot_bytes(data.clone());
+        }
+        self.snapshot_to_write = Some(SnapshotWrite::Taken(Snapshot { meta, data }));
         Ok(())
+    }
+
+    /// Holds the latest snapshot's bytes and resumes every transfer waiting for them (a
+    /// transfer of an older snapshot restarts with this one).
+    fn hold_snapshot_bytes(&mut self, data: Vec<u8>) {
+        self.snapshot_bytes = Some(data);
+        self.snapshot_wanted = false;
+        if self.role != Role::Leader {
+            return;
+        }
+        let mut i = 0;
+        while let Some(peer) = self.peer(i) {
+            if self.progress[&peer].state == ProgressState::Snapshot {
+                self.send_snapshot_chunk(peer);
+            }
+            i += 1;
+        }
+    }
+
+    /// Whether this node leads and some follower is receiving (or waiting for) a snapshot.
+    pub(crate) fn sending_snapshot(&self) -> bool {
+        self.role == Role::Leader
+            && self
+                .progress
+                .values()
+                .any(|p| p.state == ProgressState::Snapshot)
+    }
+
+    /// After every step: the bytes (and the wish for them) last only while a transfer
+    /// needs them.
+    pub(crate) fn keep_snapshot_bytes_while_sending(&mut self) {
+        if (self.snapshot_bytes.is_some() || self.snapshot_wanted) && !self.sending_snapshot() {
+            self.snapshot_bytes = None;
+            self.snapshot_wanted = false;
+        }
     }
 
     /// Sends `peer` the next chunk of this leader's snapshot (starting the transfer, or
     /// restarting it if the snapshot changed). Returns whether a chunk went out.
+    /// Without the bytes, it asks the application for them and sends nothing.
     pub(crate) fn send_snapshot_chunk(&mut self, peer: NodeId) -> bool {
-        let snapshot = self
+        let meta = self
             .snapshot
-            .as_ref()
+            .clone()
             .expect("a follower needs compacted entries, so a snapshot exists");
-        let (meta, total_bytes) = (snapshot.meta.clone(), snapshot.data.len() as u64);
         let pr = self.progress.get_mut(&peer).expect("peer progress");
         if pr.state != ProgressState::Snapshot || pr.pending_snapshot != meta.index {
             pr.become_snapshot(meta.index);
         }
+        let Some(bytes) = &self.snapshot_bytes else {
+            self.snapshot_wanted = true;
+            return false;
+        };
+        let total_bytes = bytes.len() as u64;
         if pr.is_paused() {
             return false;
         }
         let offset = pr.snapshot_offset_bytes.min(total_bytes);
         let chunk_bytes = self.cfg.snapshot_chunk_bytes as u64;
         let end = offset.saturating_add(chunk_bytes).min(total_bytes);
-        let data = snapshot.data[offset as usize..end as usize].to_vec();
+        let data = bytes[offset as usize..end as usize].to_vec();
         pr.sent(None, data.len());
         self.stats.snapshot_chunks_sent += 1;
         let body = MessageBody::InstallSnapshot {
@@ -197,8 +255,9 @@ impl Node {
             self.log.restore(&meta);
             self.set_membership(meta.membership.clone(), meta.index);
             self.stats.snapshots_installed += 1;
-            self.snapshot_to_write = Some(SnapshotWrite::Received(snapshot.clone()));
-            self.snapshot = Some(snapshot);
+            self.snapshot = Some(meta.clone());
+            self.snapshot_bytes = None;
+            self.snapshot_to_write = Some(SnapshotWrite::Received(snapshot));
         }
         // An acknowledgement: it leaves only once the snapshot is durable.
         self.reply_append(leader, false, meta.index, None, 0);

@@ -429,13 +429,75 @@ fn lagging_follower_catches_up_by_chunked_snapshot_and_resumes_after_a_lost_chun
         },
     )];
     assert_eq!(net.installs, want);
+    let stored = net.disks[2].snapshot.as_ref().map(|s| s.data.clone());
+    assert_eq!(stored, Some(data));
     let follower = net.node(3);
-    assert_eq!(follower.snapshot().map(|s| s.data.clone()), Some(data));
+    assert_eq!(follower.snapshot_meta().map(|m| m.index), Some(applied));
     assert_eq!(follower.log().committed(), applied);
     assert!(
         net.node(1).stats().snapshot_chunks_sent >= 5,
         "4 chunks plus the resend"
     );
+}
+
+/// The leader holds its snapshot's bytes only while it sends them: it asks for them once
+/// for a whole chunked transfer, lets them go when the follower has them, and asks again
+/// for the next follower that falls behind.
+#[test]
+fn a_leader_asks_for_its_snapshot_once_per_transfer() {
+    // Five nodes; 4 and 5 miss everything while five entries commit on 1, 2, 3.
+    let mut net = Net::with(5, |c| c.snapshot_chunk_bytes = 10);
+    net.elect(1);
+    for i in 0..5 {
+        net.step(1, Input::Propose { data: vec![i] }).unwrap();
+    }
+    net.deliver(|m| ![m.to, m.from].iter().any(|id| *id >= 4));
+    let applied = net.node(1).log().applied();
+    let data: Vec<u8> = (0..35).collect();
+    net.step(
+        1,
+        Input::Snapshot {
+            index: applied,
+            data,
+        },
+    )
+    .unwrap();
+    assert_eq!(net.snapshots_handed_back, 0, "no follower needed it yet");
+    let heartbeat = net.node(1).config().heartbeat_ticks;
+    let rounds = |net: &mut Net, keep: &dyn Fn(&Message) -> bool| {
+        for _ in 0..20 {
+            net.tick(1, heartbeat);
+            net.deliver(keep);
+        }
+    };
+    // Node 4 catches up by snapshot (four chunks) while node 5 still hears nothing.
+    rounds(&mut net, &|m| m.to != 5 && m.from != 5);
+    let position = net.node(1).log().snapshot_position();
+    assert_eq!(net.installs, vec![(4, position)]);
+    assert_eq!(net.snapshots_handed_back, 1, "four chunks, one hand-back");
+    // Node 5 is let in: the bytes were let go after node 4's transfer, so again.
+    rounds(&mut net, &|_| true);
+    assert_eq!(net.installs, vec![(4, position), (5, position)]);
+    assert_eq!(net.snapshots_handed_back, 2);
+    assert!(!net.node(1).snapshot_wanted());
+}
+
+/// At the latest snapshot's index, a snapshot handed in unasked is accepted and changes
+/// nothing: no compaction, no write.
+#[test]
+fn a_snapshot_at_the_latest_snapshots_index_writes_nothing() {
+    let mut net = net_with_commits(2, 1024, 0);
+    let applied = net.node(1).log().applied();
+    let snapshot = |data: u8| Input::Snapshot {
+        index: applied,
+        data: vec![data],
+    };
+    let first = net.step_work(1, snapshot(1)).unwrap();
+    assert_eq!(first.writes.len(), 1);
+    let again = net.step_work(1, snapshot(2)).unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(net.disks[0].snapshot.as_ref().unwrap().data, vec![1]);
+    assert_eq!(net.node(1).log().first_index(), applied + 1);
 }
 
 #[test]

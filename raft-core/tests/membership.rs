@@ -199,8 +199,9 @@ fn configuration_travels_in_snapshots_and_survives_a_restart() {
         },
     )
     .unwrap();
-    let snapshot = net.node(1).snapshot().unwrap().clone();
+    let snapshot = net.disks[0].snapshot.clone().unwrap();
     assert_eq!(snapshot.meta.membership, voters(&[1, 2, 3, 4]));
+    assert_eq!(net.node(1).snapshot_meta(), Some(&snapshot.meta));
     // Node 1 restarts with only the snapshot and its hard state: bootstrap says 1–3,
     // the snapshot says 1–4, and the snapshot wins.
     let restored = RestoredState {
@@ -233,7 +234,7 @@ fn a_node_that_joined_knows_the_configuration_before_it_joined() {
         },
     )
     .unwrap();
-    let snapshot = net.node(4).snapshot().unwrap();
-    assert_eq!(snapshot.meta.membership, voters(&[1, 2, 3]));
+    let meta = net.node(4).snapshot_meta().unwrap();
+    assert_eq!(meta.membership, voters(&[1, 2, 3]));
     assert_eq!(net.node(4).membership(), &voters(&[1, 2, 3, 4]));
 }

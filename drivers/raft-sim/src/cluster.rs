@@ -50,6 +50,8 @@ pub struct Counters {
     /// Largest single message, in encoded bytes.
     pub message_bytes_max: u64,
     pub snapshots_taken: u64,
+    /// Snapshots a leader asked for because a follower needed one (`snapshot_wanted`).
+    pub snapshots_wanted: u64,
     pub snapshots_installed: u64,
     pub reads_issued: u64,
     pub reads_confirmed: u64,
@@ -208,6 +210,7 @@ impl Cluster {
         for apply in work.applies {
             self.apply(slot, apply);
         }
+        self.answer_snapshot_wanted(slot);
     }
 
     fn transmit(&mut self, m: Message) {

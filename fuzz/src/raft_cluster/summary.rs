@@ -15,6 +15,8 @@ pub struct Summary {
     /// Snapshots taken by an application, and received from a leader.
     pub snapshots_taken: u64,
     pub snapshots_installed: u64,
+    /// Snapshots a leader asked its application for (`Node::snapshot_wanted`).
+    pub snapshots_wanted: u64,
     /// Configurations other than the bootstrap one a node's application was told came
     /// into force.
     pub memberships_changed: u64,

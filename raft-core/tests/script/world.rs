@@ -193,7 +193,24 @@ impl World {
             self.carry_out(id, apply, &mut lines);
         }
         self.check_leaders(id, &recorder.led, &mut lines);
+        self.answer_snapshot_wanted(id, &mut lines);
         lines
+    }
+
+    /// The toy application answers a leader that let its snapshot's bytes go and now has
+    /// a follower that needs them: it hands in its state as applied.
+    fn answer_snapshot_wanted(&mut self, id: NodeId, lines: &mut Vec<String>) {
+        let member = self.member(id).expect("a driven node exists");
+        let Some(node) = member.pipeline.as_ref().map(Pipeline::node) else {
+            return;
+        };
+        let (index, taken) = (member.app.applied, node.log().snapshot_position().index);
+        if !node.snapshot_wanted() || index < taken {
+            return;
+        }
+        let data = member.app.state_at(index);
+        lines.push("snapshot wanted: the app hands in its state".to_string());
+        self.input(id, Input::Snapshot { index, data }, lines);
     }
 
     /// Step 4 of the contract, on the toy application, checking agreement.

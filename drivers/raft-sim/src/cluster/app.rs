@@ -74,6 +74,29 @@ impl Cluster {
         }
     }
 
+    /// A leader lets its snapshot's bytes go once no follower needs them; when one does
+    /// again, the application hands in its state as applied (possibly at the snapshot's
+    /// own index).
+    pub(super) fn answer_snapshot_wanted(&mut self, slot: usize) {
+        let Some(node) = self.node(slot) else {
+            return;
+        };
+        let taken = node.log().snapshot_position().index;
+        let index = self.applied[slot].len() as u64;
+        // Below `taken`, a received snapshot is not installed yet: ask again after.
+        if !node.snapshot_wanted() || index < taken {
+            return;
+        }
+        let data = postcard::to_allocvec(&self.applied[slot]).expect("entries encode");
+        self.counters.snapshots_wanted += 1;
+        if let Err(e) = self.step(slot, Input::Snapshot { index, data }) {
+            self.fail(&format!(
+                "node {} refused the snapshot it asked for: {e}",
+                slot + 1
+            ));
+        }
+    }
+
     /// The course's service: snapshot each time the applied index reaches (or, applying a
     /// batch, passes) a multiple of the interval.
     fn maybe_take_snapshot(&mut self, slot: usize) {

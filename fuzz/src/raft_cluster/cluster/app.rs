@@ -97,6 +97,11 @@ impl Cluster {
         }
         let committed = self.peers[slot].pipeline.node().log().committed();
         self.summary.committed = self.summary.committed.max(committed);
+        if self.peers[slot].pipeline.node().snapshot_wanted() {
+            // A leader let its snapshot's bytes go and a follower needs them.
+            self.summary.snapshots_wanted += 1;
+            self.snapshot(slot);
+        }
     }
 
     fn check_read(&self, slot: usize, read: &ReadState) {

@@ -1,6 +1,7 @@
 //! When to compact: once the Raft state a driver persists (hard state plus the log after
 //! the last snapshot) reaches `max_raft_state_bytes`, the server hands the node a
-//! snapshot of everything applied, which lets it drop those entries.
+//! snapshot of everything applied, which lets it drop those entries. A leader also asks
+//! for one when a follower needs the snapshot's bytes, which raft-core does not keep.
 
 use raft_core::{Input, Observer, StepError};
 
@@ -26,12 +27,17 @@ impl<S: StateMachine> Server<S> {
         obs: &mut dyn Observer,
         out: &mut ServerReady<S::Output>,
     ) {
-        let Some(max_bytes) = self.cfg.max_raft_state_bytes else {
-            return;
-        };
         let taken = self.raft.node().log().snapshot_position().index;
         let backing_off = self.applied < self.snapshot_retry_applied;
-        if self.applied <= taken || backing_off || self.raft_state_bytes() < max_bytes {
+        // A leader let its snapshot's bytes go and a follower needs them: hand in the
+        // state as applied, even at the snapshot's own index. (A received snapshot not
+        // yet installed here is newer than the state: wait for it.)
+        let wanted = self.raft.node().snapshot_wanted() && self.applied >= taken;
+        let log_full = self
+            .cfg
+            .max_raft_state_bytes
+            .is_some_and(|max_bytes| self.raft_state_bytes() >= max_bytes);
+        if backing_off || !(wanted || (log_full && self.applied > taken)) {
             return;
         }
         let data = self.state.snapshot();
@@ -51,7 +57,7 @@ impl<S: StateMachine> Server<S> {
                 self.stats.snapshots_refused_too_large += 1;
                 // Try again once as many entries again have applied: amortized, the
                 // serializing costs O(1) per applied entry.
-                self.snapshot_retry_applied = self.applied + (self.applied - taken);
+                self.snapshot_retry_applied = self.applied + (self.applied - taken).max(1);
             }
             Err(e) => panic!("a snapshot at the applied index was refused: {e}"),
         }
