@@ -74,6 +74,7 @@ pub struct ServerArgs {
 }
 
 pub fn run(args: &ServerArgs) -> Result<(), String> {
+    return_large_frees_to_the_system();
     let peers = parse_peers(&args.peers).map_err(|e| format!("--peers: {e}"))?;
     if !peers.contains_key(&args.id) {
         return Err(format!("--id {} is not one of the ids in --peers", args.id));
@@ -214,3 +215,23 @@ async fn serve_group(
     };
     node::run_replica(opts, make, stop_rx, front_end).await
 }
+
+/// Allocations of 1 MiB and more (the key/value store's pages and hash table, snapshots)
+/// get their own mappings, so freeing one returns it to the system. glibc otherwise
+/// raises this threshold as large blocks are freed, after which they come from the main
+/// heap and a freed one (a hash table outgrown, say) stays there as a hole: 24 MB of a
+/// node holding a million keys (BENCHMARKS.md, "Memory"). Smaller, frequent allocations
+/// (messages, requests) keep reusing the heap.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_frees_to_the_system() {
+    const MMAP_THRESHOLD_BYTES: libc::c_int = 1024 * 1024;
+    // SAFETY: mallopt sets one allocator parameter, under the allocator's own lock.
+    let set = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) };
+    if set != 1 {
+        tracing::warn!("mallopt(M_MMAP_THRESHOLD) refused; large frees may stay in the heap");
+    }
+}
+
+/// Other allocators return large blocks their own way.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_frees_to_the_system() {}

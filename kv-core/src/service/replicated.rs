@@ -99,7 +99,7 @@ impl<S: StateMachine> Replicated<S> {
     pub fn snapshot(&self) -> Vec<u8> {
         let mut out = postcard::to_extend(&self.sessions, vec![SNAPSHOT_VERSION])
             .expect("sessions always encode");
-        out.extend_from_slice(&self.machine.snapshot());
+        self.machine.snapshot_into(&mut out);
         out
     }
 

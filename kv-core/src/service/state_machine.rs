@@ -65,6 +65,12 @@ pub trait StateMachine: Default {
     /// service, next to these bytes).
     fn snapshot(&self) -> Vec<u8>;
 
+    /// [`StateMachine::snapshot`]'s bytes, appended to `out`. A large state overrides it
+    /// to encode in place: the default builds a second buffer as large as the state.
+    fn snapshot_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.snapshot());
+    }
+
     /// Rebuilds the state from `snapshot`'s bytes. The bytes come from a leader or from
     /// disk, so they may be corrupt: return an error, never panic. Their length is already
     /// bounded (raft-core assembles a snapshot within its limits); a decoder must not
@@ -113,4 +119,10 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 /// Encodes a value with postcard, for state machines that store themselves with serde.
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_allocvec(value).expect("in-memory values always encode")
+}
+
+/// [`encode`], appending to `out`.
+pub fn encode_into<T: Serialize>(value: &T, out: &mut Vec<u8>) {
+    let buffer = std::mem::take(out);
+    *out = postcard::to_extend(value, buffer).expect("in-memory values always encode");
 }

@@ -67,7 +67,7 @@ fn run(steps: &[Step]) -> Store {
         assert_eq!(store.get(k), Some(v.as_str()), "{k}");
     }
     let sorted: Vec<(&str, &str)> = model.iter().map(|(k, v)| (&k[..], &v[..])).collect();
-    assert_eq!(store.sorted(), sorted);
+    assert_eq!(store.sorted().collect::<Vec<_>>(), sorted);
     store
 }
 
