@@ -39,6 +39,7 @@ fn run(test: &str, cfg: NemesisConfig, mode: ReadMode, pinned: &[u64]) {
         );
         let (t, tw) = &mut *totals.borrow_mut();
         t.snapshots_installed += k.snapshots_installed;
+        t.snapshots_wanted += k.snapshots_wanted;
         t.reads_confirmed += k.reads_confirmed;
         t.reads_aborted += k.reads_aborted;
         t.membership_changes_proposed += k.membership_changes_proposed;
@@ -46,13 +47,17 @@ fn run(test: &str, cfg: NemesisConfig, mode: ReadMode, pinned: &[u64]) {
     });
     let (t, tw) = totals.into_inner();
     eprintln!(
-        "{test}: snapshots installed {}, reads confirmed {}, reads aborted {}, membership changes {}, torn writes repaired {}",
-        t.snapshots_installed, t.reads_confirmed, t.reads_aborted, t.membership_changes_proposed, tw.torn_writes_repaired
+        "{test}: snapshots installed {} ({} asked for by a leader), reads confirmed {}, reads aborted {}, membership changes {}, torn writes repaired {}",
+        t.snapshots_installed, t.snapshots_wanted, t.reads_confirmed, t.reads_aborted, t.membership_changes_proposed, tw.torn_writes_repaired
     );
     if seeds(20).len() >= 10 {
         assert!(
             t.snapshots_installed > 0,
             "no lagging node ever installed a snapshot"
+        );
+        assert!(
+            t.snapshots_wanted > 0,
+            "no leader ever asked its application for the snapshot's bytes again"
         );
         assert!(
             t.membership_changes_proposed > 0,
