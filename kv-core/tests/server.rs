@@ -245,3 +245,34 @@ fn requests_taken_together_propose_their_writes_as_one_batch() {
         "applied in order on a follower: a, ab, c"
     );
 }
+
+/// Reads that arrive together are confirmed by one heartbeat round (one heartbeat to
+/// each follower, not one per read), and each is answered with the value.
+#[test]
+fn reads_taken_together_share_one_heartbeat_round() {
+    use kv_core::service::Request;
+    let mut net = Net::new(|c| c.raft.read_mode = raft_core::ReadMode::Safe);
+    net.elect(1, &[1]);
+    net.request(1, 5, 1, put("v"));
+    assert_eq!(net.take_reply(5).unwrap().result, Ok(Outcome::Done));
+    net.queue.clear();
+    let reads = (20..25).map(|client| Request {
+        client,
+        seq: 1,
+        op: get(),
+    });
+    net.step(1, ServerInput::Requests(reads.collect()));
+    let heartbeats = net.queue.iter().filter(|m| m.to == 2);
+    let heartbeats =
+        heartbeats.filter(|m| matches!(m.body, raft_core::MessageBody::Heartbeat { .. }));
+    assert_eq!(heartbeats.count(), 1, "one round for five reads");
+    net.deliver();
+    for client in 20..25 {
+        let value = net.take_reply(client).map(|r| r.result);
+        assert_eq!(
+            value,
+            Some(Ok(Outcome::Value(Some("v".into())))),
+            "client {client}"
+        );
+    }
+}

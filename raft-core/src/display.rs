@@ -305,6 +305,7 @@ impl Display for Input {
                 write!(f, "Snapshot index={index} data={}", Data(data))
             }
             Input::Read { id } => write!(f, "Read {id}"),
+            Input::ReadBatch { ids } => write!(f, "ReadBatch {ids:?}"),
             Input::TransferLeadership { to } => write!(f, "TransferLeadership to={to}"),
             Input::ChangeMembership { changes } => {
                 f.write_str("ChangeMembership ")?;

@@ -196,7 +196,8 @@ impl Node {
             Input::ProposeBatch { batch } => proposed = Some(self.propose(batch)?),
             Input::Persisted(pos) => self.on_persisted(pos),
             Input::Snapshot { index, data } => self.take_snapshot(index, data)?,
-            Input::Read { id } => self.read(id)?,
+            Input::Read { id } => self.read(&[id])?,
+            Input::ReadBatch { ids } => self.read(&ids)?,
             Input::TransferLeadership { to } => self.transfer_leadership(to)?,
             Input::ChangeMembership { changes } => {
                 proposed = Some(self.propose_conf_change(&changes)?)

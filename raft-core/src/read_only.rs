@@ -51,7 +51,7 @@ pub struct ReadState {
 /// Which read path [`crate::Input::Read`] takes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReadMode {
-    /// ReadIndex: one heartbeat round per read (batched per step).
+    /// ReadIndex: one heartbeat round per read, or per batch of reads (`Input::ReadBatch`).
     #[default]
     Safe,
     /// Serve locally while the leader's lease holds; fall back to ReadIndex otherwise.
@@ -216,35 +216,42 @@ mod node_reads {
     use crate::node::{Node, Role};
 
     impl Node {
-        /// `Input::Read`: confirm leadership for a read (see the module docs).
-        pub(crate) fn read(&mut self, id: u64) -> Result<(), StepError> {
+        /// `Input::Read` and `Input::ReadBatch`: confirm leadership for reads (see the
+        /// module docs). One heartbeat round confirms every read of a batch: a round
+        /// started after each of them arrived proves what each needs.
+        pub(crate) fn read(&mut self, ids: &[u64]) -> Result<(), StepError> {
             if self.role != Role::Leader {
                 return Err(StepError::NotLeader {
                     leader: self.leader,
                 });
             }
-            if self.reads.len() >= self.cfg.reads_pending_max {
+            if self.reads.len() + ids.len() > self.cfg.reads_pending_max {
                 let max = self.cfg.reads_pending_max;
                 return Err(StepError::TooManyReads { max });
             }
+            if ids.is_empty() {
+                return Ok(());
+            }
             let committed = self.log.committed();
             if self.log.term(committed) != Some(self.term) {
-                self.reads.push(id, None, 0);
+                ids.iter().for_each(|&id| self.reads.push(id, None, 0));
                 return Ok(());
             }
             let lease = self.cfg.read_mode == ReadMode::Lease
                 && !self.lease_revoked
                 && self.ticks < self.lease_until_tick();
             if lease || self.injected_local_reads() {
-                self.stats.reads_served_by_lease += 1;
-                self.ready_reads.push(super::ReadState {
+                self.stats.reads_served_by_lease += ids.len() as u64;
+                let served = ids.iter().map(|&id| super::ReadState {
                     id,
                     index: committed,
                 });
+                self.ready_reads.extend(served);
                 return Ok(());
             }
             let round = self.broadcast_heartbeat();
-            self.reads.push(id, Some(committed), round);
+            ids.iter()
+                .for_each(|&id| self.reads.push(id, Some(committed), round));
             self.release_reads();
             Ok(())
         }

@@ -49,6 +49,10 @@ pub enum Input {
     /// changes the new configuration is entered directly; otherwise through a joint one,
     /// left automatically once it commits. Each takes effect when its entry commits.
     ChangeMembership { changes: Vec<ConfChange> },
+    /// Several reads at once, all confirmed by one heartbeat round (a driver's reads that
+    /// arrived together). All or none are accepted. (Last, so the encoding of the
+    /// variants before it, in traces already recorded, does not change.)
+    ReadBatch { ids: Vec<u64> },
 }
 
 /// The work a step produced. The driver must carry it out **in this order**:

@@ -543,6 +543,49 @@ fn read_index_confirms_with_a_quorum_round_sent_after_the_read() {
     );
 }
 
+/// Reads that arrive together are confirmed by one heartbeat round, not one each.
+#[test]
+fn a_batch_of_reads_is_confirmed_by_one_round() {
+    let mut net = net_with_commits(1, 1024, 0);
+    let committed = net.node(1).log().committed();
+    let ids = vec![3, 4, 5, 6];
+    let work = net
+        .step_work(1, Input::ReadBatch { ids: ids.clone() })
+        .unwrap();
+    let heartbeats = work.messages.iter();
+    let heartbeats = heartbeats.filter(|m| matches!(m.body, MessageBody::Heartbeat { .. }));
+    assert_eq!(
+        heartbeats.count(),
+        2,
+        "one round: a heartbeat to each follower"
+    );
+    assert!(net.reads.is_empty(), "not before the round is acknowledged");
+    net.deliver(|_| true);
+    let confirmed = ids.iter().map(|&id| {
+        (
+            1,
+            ReadState {
+                id,
+                index: committed,
+            },
+        )
+    });
+    assert_eq!(net.reads, confirmed.collect::<Vec<_>>());
+    // All or none: a batch past the limit is refused whole, and at a follower too.
+    let max = net.node(1).config().reads_pending_max;
+    let too_many = Input::ReadBatch {
+        ids: (100..).take(max + 1).collect(),
+    };
+    assert_eq!(net.step(1, too_many), Err(StepError::TooManyReads { max }));
+    let at_follower = net.step(2, Input::ReadBatch { ids: vec![7, 8] });
+    assert_eq!(at_follower, Err(StepError::NotLeader { leader: Some(1) }));
+    assert_eq!(
+        net.step_work(1, Input::ReadBatch { ids: vec![] })
+            .map(|w| w.is_empty()),
+        Ok(true)
+    );
+}
+
 #[test]
 fn isolated_leader_never_confirms_a_read_and_aborts_it_on_stepping_down() {
     let mut net = net_with_commits(1, 1024, 0);

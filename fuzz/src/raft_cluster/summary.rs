@@ -30,7 +30,7 @@ pub struct Summary {
 }
 
 /// The kinds of `Input`, in the order of the bits of `Summary::inputs_accepted`.
-pub const INPUT_KINDS: [&str; 10] = [
+pub const INPUT_KINDS: [&str; 11] = [
     "Tick",
     "Campaign",
     "Message",
@@ -41,6 +41,7 @@ pub const INPUT_KINDS: [&str; 10] = [
     "Read",
     "TransferLeadership",
     "ChangeMembership",
+    "ReadBatch",
 ];
 
 /// `Persisted` reaches the node through `Pipeline::persisted`, not as an `Input`.
@@ -58,6 +59,7 @@ pub(super) fn input_kind(input: &Input) -> usize {
         Input::Read { .. } => 7,
         Input::TransferLeadership { .. } => 8,
         Input::ChangeMembership { .. } => 9,
+        Input::ReadBatch { .. } => 10,
     }
 }
 

@@ -243,6 +243,7 @@ fn inputs() {
             "Snapshot index=4 data=a,b",
         ),
         (Input::Read { id: 9 }, "Read 9"),
+        (Input::ReadBatch { ids: vec![9, 10] }, "ReadBatch [9, 10]"),
         (
             Input::TransferLeadership { to: 3 },
             "TransferLeadership to=3",

@@ -27,8 +27,13 @@ pub(crate) struct WithReads<'a, O: Observer> {
 
 impl<O: Observer> Observer for WithReads<'_, O> {
     fn before_step(&mut self, node: &Node, input: &Input) {
-        if let Input::Read { id } = input {
-            let w = &mut *self.reads;
+        let ids = match input {
+            Input::Read { id } => std::slice::from_ref(id),
+            Input::ReadBatch { ids } => ids.as_slice(),
+            _ => &[],
+        };
+        let w = &mut *self.reads;
+        for id in ids {
             if w.open.len() >= OPEN_READS_MAX {
                 w.open.pop_first();
             }

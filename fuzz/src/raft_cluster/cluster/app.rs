@@ -22,7 +22,11 @@ impl Cluster {
                 let batch = (0..count).map(|_| self.next_data()).collect();
                 self.step(node(k), Input::ProposeBatch { batch });
             }
-            Action::Read(k) => self.read(node(k)),
+            // A selector of 192 or more asks for two to five reads in one batch.
+            Action::Read(k) => {
+                let count = if k >= 192 { 2 + usize::from((k >> 4) & 3) } else { 1 };
+                self.read(node(k), count)
+            }
             Action::Snapshot(k) => self.snapshot(node(k)),
             Action::ChangeMembership {
                 node: k,
@@ -42,11 +46,16 @@ impl Cluster {
         self.next_proposal.to_le_bytes().to_vec()
     }
 
-    fn read(&mut self, slot: usize) {
-        let id = self.next_read;
-        self.next_read += 1;
-        self.reads.insert(id, self.committed_anywhere());
-        self.step(slot, Input::Read { id });
+    fn read(&mut self, slot: usize, count: usize) {
+        let ids: Vec<u64> = (self.next_read..).take(count).collect();
+        self.next_read += count as u64;
+        let frontier = self.committed_anywhere();
+        self.reads.extend(ids.iter().map(|&id| (id, frontier)));
+        let input = match ids[..] {
+            [id] => Input::Read { id },
+            _ => Input::ReadBatch { ids },
+        };
+        self.step(slot, input);
     }
 
     /// The application at `slot` snapshots what it has applied. Its state is the

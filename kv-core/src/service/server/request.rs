@@ -1,6 +1,7 @@
 //! Accepting client requests: answer from the session table, start a ReadIndex read, or
-//! propose log entries (those of one batch together) and remember each one's (term,
-//! index) to answer when it applies.
+//! propose log entries, and remember each one's (term, index) to answer when it applies.
+//! Requests taken together share the work: their reads are confirmed by one heartbeat
+//! round, their writes travel as one batch of entries.
 
 use raft_core::{Input, Observer};
 
@@ -20,8 +21,9 @@ impl<S: StateMachine> Server<S> {
         self.requests(vec![r], obs, out);
     }
 
-    /// Requests taken together: each refused, answered from the session table or read
-    /// as it comes; the writes left are proposed as one batch at the end.
+    /// Requests taken together: each refused or answered from the session table as it
+    /// comes; then the reads start, as one batch, and the writes left are proposed as
+    /// one batch.
     pub(super) fn requests(
         &mut self,
         requests: Vec<Request<S::Op>>,
@@ -29,6 +31,7 @@ impl<S: StateMachine> Server<S> {
         out: &mut ServerReady<S::Output>,
     ) {
         let mut writes = Vec::new();
+        let mut reads = Vec::new();
         for r in requests {
             if let Some(reason) = self.refuse_reason(&r, writes.len()) {
                 out.replies.push(Reply::err(r.client, r.seq, reason));
@@ -36,7 +39,7 @@ impl<S: StateMachine> Server<S> {
             }
             let (client, seq) = (r.client, r.seq);
             match S::route(r.op) {
-                Access::Read(query) => self.read(client, seq, query, obs, out),
+                Access::Read(query) => reads.push(self.add_read(client, seq, query)),
                 Access::Write(op) => {
                     if !self.answered_from_sessions(client, seq, out) {
                         writes.push(Command { client, seq, op });
@@ -44,6 +47,7 @@ impl<S: StateMachine> Server<S> {
                 }
             }
         }
+        self.start_reads(reads, obs, out);
         self.propose(writes, obs, out);
     }
 
@@ -69,14 +73,8 @@ impl<S: StateMachine> Server<S> {
         None
     }
 
-    fn read(
-        &mut self,
-        client: ClientId,
-        seq: u64,
-        query: S::Query,
-        obs: &mut dyn Observer,
-        out: &mut ServerReady<S::Output>,
-    ) {
+    /// Remembers a read until Raft confirms it; returns its id and who asked.
+    fn add_read(&mut self, client: ClientId, seq: u64, query: S::Query) -> (u64, ClientId, u64) {
         let id = self.pending.add_read(PendingRead {
             client,
             seq,
@@ -84,12 +82,32 @@ impl<S: StateMachine> Server<S> {
             deadline_tick: self.ticks + self.cfg.request_timeout_ticks,
             index: None,
         });
-        match self.raft.step_observed(Input::Read { id }, obs) {
+        (id, client, seq)
+    }
+
+    /// Asks Raft to confirm `reads` (one heartbeat round for all); if it refuses, each
+    /// gets the refusal.
+    fn start_reads(
+        &mut self,
+        reads: Vec<(u64, ClientId, u64)>,
+        obs: &mut dyn Observer,
+        out: &mut ServerReady<S::Output>,
+    ) {
+        let input = match reads[..] {
+            [] => return,
+            [(id, _, _)] => Input::Read { id },
+            _ => Input::ReadBatch {
+                ids: reads.iter().map(|&(id, _, _)| id).collect(),
+            },
+        };
+        match self.raft.step_observed(input, obs) {
             Ok(work) => self.absorb(work, out),
             Err(e) => {
-                self.pending.cancel_read(id);
-                let e = ServiceError::from_refusal(e);
-                out.replies.push(Reply::err(client, seq, e));
+                for (id, client, seq) in reads {
+                    self.pending.cancel_read(id);
+                    let e = ServiceError::from_refusal(e.clone());
+                    out.replies.push(Reply::err(client, seq, e));
+                }
             }
         }
     }
