@@ -24,7 +24,11 @@ impl Cluster {
             }
             // A selector of 192 or more asks for two to five reads in one batch.
             Action::Read(k) => {
-                let count = if k >= 192 { 2 + usize::from((k >> 4) & 3) } else { 1 };
+                let count = if k >= 192 {
+                    2 + usize::from((k >> 4) & 3)
+                } else {
+                    1
+                };
                 self.read(node(k), count)
             }
             Action::Snapshot(k) => self.snapshot(node(k)),
