@@ -5,7 +5,7 @@ mod op;
 mod state;
 mod store;
 
-pub use op::{Op, Outcome, READ_BYTES_MAX, VALUE_BYTES_MAX};
+pub use op::{Op, Outcome, KEY_BYTES_MAX, READ_BYTES_MAX, VALUE_BYTES_MAX};
 pub use state::{KvState, Read};
 
 use crate::service;

@@ -87,8 +87,9 @@ pub enum Outcome {
     /// An Incr found a value that is not a decimal i64, or would overflow; nothing
     /// changed.
     NotAnInteger,
-    /// A write would make a value longer than [`VALUE_BYTES_MAX`], or a read would
-    /// answer more than [`READ_BYTES_MAX`]; nothing changed.
+    /// A write would make a value longer than [`VALUE_BYTES_MAX`] or store a key longer
+    /// than [`KEY_BYTES_MAX`], or a read would answer more than [`READ_BYTES_MAX`];
+    /// nothing changed.
     TooLarge { size_bytes: u64, max_bytes: u64 },
 }
 
@@ -96,6 +97,10 @@ pub enum Outcome {
 /// replica keeps every value in memory and in each snapshot: Redis stops at 512 MB,
 /// this store much earlier, so one value always fits in one reply on the wire.
 pub const VALUE_BYTES_MAX: usize = 4 << 20;
+
+/// The longest key a write may store (Redis allows 512 MB; the store's records need
+/// lengths that fit 31 bits, and a key this long is already unusual).
+pub const KEY_BYTES_MAX: usize = 4 << 20;
 
 /// The most value bytes one read answers: a GetMany naming one large key thousands of
 /// times would otherwise build a reply of gigabytes on the server.

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::op::{Op, Outcome, READ_BYTES_MAX, VALUE_BYTES_MAX};
+use super::op::{Op, Outcome, KEY_BYTES_MAX, READ_BYTES_MAX, VALUE_BYTES_MAX};
 use super::store::Store;
 use crate::service::state_machine::{
     decode, encode, encode_into, Access, DecodeError, StateMachine,
@@ -35,6 +35,9 @@ impl StateMachine for KvState {
     }
 
     fn apply(&mut self, op: &Op) -> Outcome {
+        if let Some(too_large) = write_too_large(op) {
+            return too_large;
+        }
         match op {
             Op::Get { key } => self.query(&Read::Get(key.clone())),
             Op::GetMany { keys } => self.query(&Read::GetMany(keys.clone())),
@@ -124,6 +127,26 @@ pub enum Read {
     GetMany(Vec<String>),
     Exists(Vec<String>),
     Len,
+}
+
+/// A write that would store a key longer than [`KEY_BYTES_MAX`] or a value longer than
+/// [`VALUE_BYTES_MAX`] is refused whole, on every replica alike. (Appends check the value
+/// they would make in `append`.) A node's entry limit keeps such writes out of the log
+/// by default; one configured without limit must not let them reach the store.
+fn write_too_large(op: &Op) -> Option<Outcome> {
+    let check = |key: &str, value_len: usize| {
+        if key.len() > KEY_BYTES_MAX {
+            return Some(too_large(key.len(), KEY_BYTES_MAX));
+        }
+        (value_len > VALUE_BYTES_MAX).then(|| too_large(value_len, VALUE_BYTES_MAX))
+    };
+    match op {
+        Op::Put { key, value } => check(key, value.len()),
+        Op::Cas { key, new, .. } => check(key, new.len()),
+        Op::Append { key, .. } | Op::AppendLen { key, .. } | Op::Incr { key } => check(key, 0),
+        Op::PutMany { pairs } => pairs.iter().find_map(|(k, v)| check(k, v.len())),
+        _ => None,
+    }
 }
 
 fn too_large(size_bytes: usize, max_bytes: usize) -> Outcome {

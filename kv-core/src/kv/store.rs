@@ -249,8 +249,9 @@ impl Store {
         let key_len = u32::try_from(key.len())
             .ok()
             .filter(|&len| len & GARBAGE_BIT == 0)
-            .expect("keys are capped far below 2 GiB");
-        let value_len_u32 = u32::try_from(value_len).expect("values are capped below 4 GiB");
+            .expect("KvState refuses keys past KEY_BYTES_MAX, far below 2 GiB");
+        let value_len_u32 = u32::try_from(value_len)
+            .expect("KvState refuses values past VALUE_BYTES_MAX, far below 4 GiB");
         let record_len = HEADER_BYTES + key.len() + value_len;
         let page = self.page_with_room(record_len);
         let bytes = &mut self.pages[page as usize].bytes;

@@ -275,3 +275,45 @@ fn values_and_reads_stay_within_their_limits() {
     let twice = Read::GetMany(strings(&["big", "big"]));
     assert!(matches!(kv.query(&twice), Outcome::TooLarge { .. }));
 }
+
+/// A node configured without an entry limit can commit a write of any size; the store
+/// refuses keys and values past their limits, whole and on every replica alike.
+#[test]
+fn writes_past_the_key_or_value_limit_are_refused_whole() {
+    let mut kv = KvState::default();
+    let long_key = "k".repeat(KEY_BYTES_MAX + 1);
+    let long_value = "v".repeat(VALUE_BYTES_MAX + 1);
+    let key_refused = Outcome::TooLarge {
+        size_bytes: (KEY_BYTES_MAX + 1) as u64,
+        max_bytes: KEY_BYTES_MAX as u64,
+    };
+    let value_refused = Outcome::TooLarge {
+        size_bytes: (VALUE_BYTES_MAX + 1) as u64,
+        max_bytes: VALUE_BYTES_MAX as u64,
+    };
+    let put = |key: &str, value: &str| Op::Put {
+        key: key.into(),
+        value: value.into(),
+    };
+    assert_eq!(kv.apply(&put(&long_key, "v")), key_refused);
+    assert_eq!(kv.apply(&put("k", &long_value)), value_refused);
+    let cas = Op::Cas {
+        key: "k".into(),
+        expected: None,
+        new: long_value.clone(),
+    };
+    assert_eq!(kv.apply(&cas), value_refused);
+    assert_eq!(
+        kv.apply(&Op::Incr {
+            key: long_key.clone()
+        }),
+        key_refused
+    );
+    let many = Op::PutMany {
+        pairs: vec![("a".into(), "1".into()), ("b".into(), long_value)],
+    };
+    assert_eq!(kv.apply(&many), value_refused);
+    assert!(kv.is_empty(), "nothing of a refused write is stored");
+    let at_the_limit = put(&"k".repeat(KEY_BYTES_MAX), &"v".repeat(VALUE_BYTES_MAX));
+    assert_eq!(kv.apply(&at_the_limit), Outcome::Done);
+}
