@@ -93,7 +93,9 @@ pub enum Input {
 ///    [`Input::Snapshot`] of its state as applied, at its applied index (even if that is
 ///    the latest snapshot's index), as soon as it has applied at least that snapshot. A
 ///    node does not keep a snapshot's bytes after storing them: a leader asks for them
-///    again when a follower needs entries it compacted away.
+///    again when a follower needs entries it compacted away. (Bytes handed in at an
+///    index whose bytes are held already are ignored, so a transfer under way never
+///    switches to another encoding of the same state.)
 ///
 /// Steps 2–5 of successive `Ready`s may be pipelined as long as each stays in order.
 /// [`crate::pipeline::Pipeline`] carries out exactly this contract; a driver that uses it

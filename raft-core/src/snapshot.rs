@@ -59,7 +59,11 @@ impl Node {
                 index < first && index <= applied,
                 "the log starts after its snapshot"
             );
-            self.hold_snapshot_bytes(data);
+            // Bytes already held stay: a transfer in progress must not switch to another
+            // encoding of the same state (one from a map with random order, say).
+            if self.snapshot_bytes.is_none() {
+                self.hold_snapshot_bytes(data);
+            }
             return Ok(());
         }
         if index < first || index > applied {

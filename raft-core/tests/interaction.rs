@@ -482,6 +482,49 @@ fn a_leader_asks_for_its_snapshot_once_per_transfer() {
     assert!(!net.node(1).snapshot_wanted());
 }
 
+/// A snapshot handed in again at the same index while a transfer is under way does not
+/// switch the transfer to those bytes: the follower gets the bytes it started on.
+#[test]
+fn a_transfer_keeps_the_bytes_it_started_with() {
+    let mut net = net_with_commits(5, 10, 3);
+    let applied = net.node(1).log().applied();
+    let data: Vec<u8> = (0..35).collect();
+    net.step(
+        1,
+        Input::Snapshot {
+            index: applied,
+            data: data.clone(),
+        },
+    )
+    .unwrap();
+    let heartbeat = net.node(1).config().heartbeat_ticks;
+    let mut handed_again = false;
+    for _ in 0..500 {
+        if net.queue.is_empty() {
+            net.tick(1, heartbeat);
+            continue;
+        }
+        let m = net.queue.remove(0);
+        net.inject(m);
+        let started = net
+            .node(1)
+            .progress(3)
+            .is_some_and(|p| p.snapshot_offset_bytes > 0);
+        if started && !handed_again {
+            let other = Input::Snapshot {
+                index: applied,
+                data: vec![0xee; 35],
+            };
+            net.step(1, other).unwrap();
+            handed_again = true;
+        }
+    }
+    assert!(handed_again, "the schedule reached a transfer under way");
+    assert_eq!(net.installs.len(), 1);
+    let stored = net.disks[2].snapshot.as_ref().map(|s| s.data.clone());
+    assert_eq!(stored, Some(data));
+}
+
 /// At the latest snapshot's index, a snapshot handed in unasked is accepted and changes
 /// nothing: no compaction, no write.
 #[test]
