@@ -99,6 +99,15 @@ pub fn run(args: &ServerArgs) -> Result<(), String> {
         if args.trace_file_bytes == 0 || args.trace_files == 0 {
             return Err("--trace-file-bytes and --trace-files must be positive".into());
         }
+        // A file ends within one frame past this; the reader refuses larger files.
+        let frame_bytes =
+            (trace::format::FRAME_BYTES_MAX + trace::format::FRAME_HEADER_BYTES) as u64;
+        let most = trace::file::TRACE_FILE_BYTES_MAX - frame_bytes;
+        if args.trace_file_bytes > most {
+            return Err(format!(
+                "--trace-file-bytes: at most {most}, so every file stays readable"
+            ));
+        }
         opts.trace = Some(TraceOptions {
             dir: dir.clone(),
             file_bytes_max: args.trace_file_bytes,

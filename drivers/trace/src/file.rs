@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use raft_core::NodeId;
@@ -31,6 +31,12 @@ pub enum TraceError {
     },
     #[error("{path}: {why}")]
     Shape { path: PathBuf, why: String },
+    #[error("{path}: {size_bytes} bytes; a trace file is at most {max_bytes}")]
+    TooLarge {
+        path: PathBuf,
+        size_bytes: u64,
+        max_bytes: u64,
+    },
     #[error("no trace files in {dir}")]
     Empty { dir: PathBuf },
     #[error("recording stopped after an earlier error")]
@@ -46,6 +52,11 @@ pub struct TraceFile {
     pub torn_tail: Option<(u64, u64)>,
 }
 
+/// The largest trace file read: a recorder starts a new file past `--trace-file-bytes`,
+/// so its files end within one frame of that; a larger one is not a trace (or is one
+/// that would not fit in memory), refused before it is read.
+pub const TRACE_FILE_BYTES_MAX: u64 = 4 << 30;
+
 /// Reads one trace file. A last frame cut short is reported in `torn_tail`; anything
 /// else that does not decode is an error naming the offset.
 pub fn read_file(path: &Path) -> Result<TraceFile, TraceError> {
@@ -53,7 +64,23 @@ pub fn read_file(path: &Path) -> Result<TraceFile, TraceError> {
         path: path.to_path_buf(),
         source,
     };
-    let bytes = fs::read(path).map_err(io)?;
+    let too_large = |size_bytes| TraceError::TooLarge {
+        path: path.to_path_buf(),
+        size_bytes,
+        max_bytes: TRACE_FILE_BYTES_MAX,
+    };
+    let file = File::open(path).map_err(io)?;
+    let size_bytes = file.metadata().map_err(io)?.len();
+    if size_bytes > TRACE_FILE_BYTES_MAX {
+        return Err(too_large(size_bytes));
+    }
+    // The file may still be growing (a node recording into it): read no more than the cap.
+    let mut bytes = Vec::with_capacity(size_bytes as usize);
+    let mut capped = file.take(TRACE_FILE_BYTES_MAX + 1);
+    capped.read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > TRACE_FILE_BYTES_MAX {
+        return Err(too_large(bytes.len() as u64));
+    }
     read_bytes(path, &bytes)
 }
 

@@ -138,3 +138,18 @@ fn bytes_in_memory_read_as_the_file_does() {
     // Every cut inside the magic, the flipped byte and the missing header.
     assert_eq!(refused, MAGIC.len() + 2);
 }
+
+/// A file past the cap is refused from its size, before a byte is read (a sparse file
+/// here, so the test writes nothing).
+#[test]
+fn a_file_past_the_cap_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node-1.000000.trace");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(trace::file::TRACE_FILE_BYTES_MAX + 1).unwrap();
+    let refused = read_file(&path);
+    assert!(
+        matches!(refused, Err(TraceError::TooLarge { size_bytes, .. }) if size_bytes == trace::file::TRACE_FILE_BYTES_MAX + 1),
+        "{refused:?}"
+    );
+}
