@@ -388,20 +388,24 @@ fn net_with_commits(n: u64, chunk_bytes: usize, lagging: u64) -> Net {
     net
 }
 
-#[test]
-fn lagging_follower_catches_up_by_chunked_snapshot_and_resumes_after_a_lost_chunk() {
+/// Leader 1 commits five commands without node 3, then snapshots 35 bytes at its
+/// applied index (sent in 10-byte chunks); returns the net, that index and the bytes.
+fn compacted_past_follower_3() -> (Net, u64, Vec<u8>) {
     let mut net = net_with_commits(5, 10, 3);
     let applied = net.node(1).log().applied();
-    assert_eq!(applied, 6, "no-op and five commands");
     let data: Vec<u8> = (0..35).collect();
-    net.step(
-        1,
-        Input::Snapshot {
-            index: applied,
-            data: data.clone(),
-        },
-    )
-    .unwrap();
+    let snapshot = Input::Snapshot {
+        index: applied,
+        data: data.clone(),
+    };
+    net.step(1, snapshot).unwrap();
+    (net, applied, data)
+}
+
+#[test]
+fn lagging_follower_catches_up_by_chunked_snapshot_and_resumes_after_a_lost_chunk() {
+    let (mut net, applied, data) = compacted_past_follower_3();
+    assert_eq!(applied, 6, "no-op and five commands");
     assert_eq!(net.node(1).log().first_index(), applied + 1);
     // Node 3 asks for entries the leader no longer has; the second chunk is lost once.
     let mut lost = false;
@@ -486,17 +490,7 @@ fn a_leader_asks_for_its_snapshot_once_per_transfer() {
 /// switch the transfer to those bytes: the follower gets the bytes it started on.
 #[test]
 fn a_transfer_keeps_the_bytes_it_started_with() {
-    let mut net = net_with_commits(5, 10, 3);
-    let applied = net.node(1).log().applied();
-    let data: Vec<u8> = (0..35).collect();
-    net.step(
-        1,
-        Input::Snapshot {
-            index: applied,
-            data: data.clone(),
-        },
-    )
-    .unwrap();
+    let (mut net, applied, data) = compacted_past_follower_3();
     let heartbeat = net.node(1).config().heartbeat_ticks;
     let mut handed_again = false;
     for _ in 0..500 {

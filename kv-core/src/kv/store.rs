@@ -24,6 +24,8 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::op::{KEY_BYTES_MAX, VALUE_BYTES_MAX};
+
 /// Records are appended to pages of this size; a larger record gets a page of its own.
 pub const PAGE_BYTES: usize = 1 << 20;
 
@@ -521,8 +523,18 @@ impl<'de> Visitor<'de> for StoreVisitor {
         let pages = &store.pages;
         let room = announced.min(RESERVE_ENTRIES_MAX);
         store.table.reserve(room, |&h| hash_of(pages, h));
-        // A later duplicate replaces an earlier one, as it would in a `BTreeMap`.
+        // A later duplicate replaces an earlier one, as it would in a `BTreeMap`. The
+        // bytes come from a disk or a leader: a key or value past the service's limits
+        // (which no correct state holds, and which the records could not store) is a
+        // decode error, not a panic.
         while let Some((k, v)) = access.next_entry::<Text, Text>()? {
+            let (key_bytes, value_bytes) = (k.0.len(), v.0.len());
+            if key_bytes > KEY_BYTES_MAX || value_bytes > VALUE_BYTES_MAX {
+                return Err(serde::de::Error::custom(format_args!(
+                    "a key of {key_bytes} bytes with a value of {value_bytes} (at most \
+                     {KEY_BYTES_MAX} and {VALUE_BYTES_MAX})"
+                )));
+            }
             store.insert(&k.0, &v.0);
         }
         Ok(store)

@@ -164,3 +164,17 @@ fn hostile_keys_and_values() {
     assert_eq!(store.get("new"), Some(""));
     store.check_invariants();
 }
+
+/// A snapshot holding a value past the service's limit (from a corrupt disk or a hostile
+/// leader) is refused as a decode error; the store never sees it.
+#[test]
+fn a_decoded_value_past_the_limit_is_an_error() {
+    use crate::kv::VALUE_BYTES_MAX;
+    let mut map = BTreeMap::new();
+    map.insert("k".to_string(), "v".repeat(VALUE_BYTES_MAX + 1));
+    let bytes = postcard::to_allocvec(&map).unwrap();
+    assert!(postcard::from_bytes::<Store>(&bytes).is_err());
+    map.insert("k".to_string(), "v".repeat(VALUE_BYTES_MAX));
+    let bytes = postcard::to_allocvec(&map).unwrap();
+    assert_eq!(postcard::from_bytes::<Store>(&bytes).unwrap().len(), 1);
+}
