@@ -19,6 +19,10 @@ pub const ACTIONS_MAX: usize = 512;
 /// Ticks one `Tick` action may carry: an election timeout is 10 to 19 ticks here.
 const TICKS_PER_ACTION_MAX: u8 = 16;
 
+/// A `Tick` action whose count is at least this sleeps the node to its due tick and
+/// hands the ticks in as one `Input::Ticks` (`Node::ticks_until_due`).
+const SLEEP_SELECTOR_MIN: u8 = 192;
+
 /// Rounds one `Settle` action may carry.
 const SETTLE_ROUNDS_MAX: u8 = 4;
 
@@ -51,7 +55,8 @@ pub enum Action {
     Drop(u8),
     /// Put a copy of the i-th message in flight back on the network.
     Duplicate(u8),
-    /// Tick node k this many times (taken modulo, at least once).
+    /// Tick node k this many times (taken modulo, at least once), one at a time; from
+    /// `SLEEP_SELECTOR_MIN` up, as many as it takes to its due tick, in one input.
     Tick {
         node: u8,
         times: u8,

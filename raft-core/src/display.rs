@@ -306,6 +306,7 @@ impl Display for Input {
             }
             Input::Read { id } => write!(f, "Read {id}"),
             Input::ReadBatch { ids } => write!(f, "ReadBatch {ids:?}"),
+            Input::Ticks { count } => write!(f, "Ticks {count}"),
             Input::TransferLeadership { to } => write!(f, "TransferLeadership to={to}"),
             Input::ChangeMembership { changes } => {
                 f.write_str("ChangeMembership ")?;

@@ -19,15 +19,7 @@ pub(crate) enum Campaign {
 }
 
 impl Node {
-    pub(crate) fn tick(&mut self) {
-        self.ticks += 1;
-        match self.role {
-            Role::Leader => self.tick_leader(),
-            _ => self.tick_election(),
-        }
-    }
-
-    fn tick_election(&mut self) {
+    pub(crate) fn tick_election(&mut self) {
         self.election_elapsed += 1;
         if self.election_elapsed >= self.election_timeout {
             self.on_election_timeout();

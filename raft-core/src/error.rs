@@ -47,6 +47,8 @@ pub enum StepError {
         matched: Index,
         committed: Index,
     },
+    #[error("{count} ticks in one input; at most {max} are accepted")]
+    TooManyTicks { count: u32, max: u32 },
     #[error(transparent)]
     Membership(#[from] MembershipError),
 }

@@ -43,6 +43,7 @@ mod ready;
 mod rng;
 mod snapshot;
 mod stats;
+mod timers;
 mod transfer;
 mod types;
 
@@ -58,6 +59,7 @@ pub use pipeline::{Apply, Observer, Pipeline, Work, Write, WriteId};
 pub use read_only::{lease_ticks, ReadMode, ReadState};
 pub use ready::{Input, Ready, SnapshotWrite};
 pub use stats::Stats;
+pub use timers::TICKS_PER_INPUT_MAX;
 pub use types::{
     Entry, EntryKind, HardState, Index, LogPosition, NodeId, Payload, Snapshot, SnapshotMeta, Term,
 };

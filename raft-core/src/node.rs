@@ -198,6 +198,7 @@ impl Node {
             Input::Snapshot { index, data } => self.take_snapshot(index, data)?,
             Input::Read { id } => self.read(&[id])?,
             Input::ReadBatch { ids } => self.read(&ids)?,
+            Input::Ticks { count } => self.tick_many(count)?,
             Input::TransferLeadership { to } => self.transfer_leadership(to)?,
             Input::ChangeMembership { changes } => {
                 proposed = Some(self.propose_conf_change(&changes)?)

@@ -50,9 +50,14 @@ pub enum Input {
     /// left automatically once it commits. Each takes effect when its entry commits.
     ChangeMembership { changes: Vec<ConfChange> },
     /// Several reads at once, all confirmed by one heartbeat round (a driver's reads that
-    /// arrived together). All or none are accepted. (Last, so the encoding of the
-    /// variants before it, in traces already recorded, does not change.)
+    /// arrived together). All or none are accepted.
     ReadBatch { ids: Vec<u64> },
+    /// `count` units of logical time passed: exactly `count` `Tick`s in a row, in one
+    /// step. A driver with nothing else for the node may sleep until its
+    /// [`crate::Node::ticks_until_due`]-th tick and hand them in at once. Refused past
+    /// [`crate::TICKS_PER_INPUT_MAX`]. (New variants go last, so the encoding of those
+    /// before them, in traces already recorded, does not change.)
+    Ticks { count: u32 },
 }
 
 /// The work a step produced. The driver must carry it out **in this order**:

@@ -257,8 +257,11 @@ impl<S: SimService> Sim for ServiceWorld<S> {
         }
     }
 
-    fn on_tick(&mut self, slot: usize) {
-        self.step_server(slot, ServerInput::Tick);
+    fn on_tick(&mut self, slot: usize, count: u32) {
+        // A server is due at every tick (its own timers are not told apart yet).
+        for _ in 0..count {
+            self.step_server(slot, ServerInput::Tick);
+        }
     }
 
     fn on_message(&mut self, slot: usize, message: Message) {

@@ -1,7 +1,8 @@
 //! Simulation speed: simulated seconds per wall-clock second, and events per second, for
 //! the course's heaviest Raft scenario and for the nemesis.
 //!
-//! Run: `cargo bench -p raft-sim --bench sim_speed` (`BENCH_SEEDS=N` to change the count).
+//! Run: `cargo bench -p raft-sim --bench sim_speed` (`BENCH_SEEDS=N` to change the count;
+//! `-- NAME` to run only the scenarios whose name contains NAME, as for a profile).
 
 use std::time::Instant;
 
@@ -9,6 +10,10 @@ use raft_sim::nemesis::{self, NemesisConfig};
 use raft_sim::{lab2, Cluster, Sim};
 
 fn measure(name: &str, seeds: u64, run: impl Fn(u64) -> Cluster) {
+    let mut filters = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
+    if filters.any(|f| !name.contains(&f)) {
+        return;
+    }
     let (mut sim_us, mut events) = (0u64, 0u64);
     let start = Instant::now();
     for seed in 1..=seeds {

@@ -170,8 +170,28 @@ impl Cluster {
         self.step(slot, input).map(|_| ())
     }
 
-    /// Steps a live node and carries out its work; returns an accepted proposal's position.
+    /// Steps a live node and carries out its work; returns an accepted proposal's
+    /// position. The ticks the node is owed go first (see `sim_kit::World::owed_ticks`).
     pub(crate) fn step(
+        &mut self,
+        slot: usize,
+        input: Input,
+    ) -> Result<Option<raft_core::LogPosition>, StepError> {
+        self.hand_in_owed_ticks(slot);
+        self.step_now(slot, input)
+    }
+
+    /// The node's clock ticked while it slept: hand it those ticks, as a driver that
+    /// wakes a node only when it is due would.
+    fn hand_in_owed_ticks(&mut self, slot: usize) {
+        while let Some(ticks) = self.world.owed_ticks_input(slot) {
+            if let Err(e) = self.step_now(slot, ticks) {
+                self.fail(&format!("node {} refused its ticks: {e}", slot + 1));
+            }
+        }
+    }
+
+    fn step_now(
         &mut self,
         slot: usize,
         input: Input,
@@ -269,8 +289,12 @@ impl Sim for Cluster {
         }
     }
 
-    fn on_tick(&mut self, slot: usize) {
-        let _ = self.step(slot, Input::Tick);
+    fn on_tick(&mut self, slot: usize, count: u32) {
+        let ticks = match count {
+            1 => Input::Tick,
+            count => Input::Ticks { count },
+        };
+        let _ = self.step(slot, ticks);
     }
 
     fn on_message(&mut self, slot: usize, message: Message) {
@@ -278,6 +302,7 @@ impl Sim for Cluster {
     }
 
     fn on_persisted(&mut self, slot: usize, id: WriteId) {
+        self.hand_in_owed_ticks(slot);
         let kept = self
             .recording
             .as_mut()

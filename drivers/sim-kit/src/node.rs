@@ -16,6 +16,13 @@ pub trait SimNode {
 
     /// One line of state for `World::describe`, given the slot's disk.
     fn describe(&self, disk: &Disk) -> String;
+
+    /// The how-many-th tick from now may be the first to act
+    /// (`raft_core::Node::ticks_until_due`): the world sleeps the node until then and
+    /// the simulator hands the ticks in at once. The default, 1, ticks every period.
+    fn ticks_until_due(&self) -> u32 {
+        1
+    }
 }
 
 /// What every slot's `describe` line starts with: role, term, leader, log and commit.

@@ -16,6 +16,10 @@ impl SimNode for Pipeline {
         self.node()
     }
 
+    fn ticks_until_due(&self) -> u32 {
+        self.node().ticks_until_due()
+    }
+
     fn describe(&self, disk: &Disk) -> String {
         let n = self.node();
         let m = n.membership();
@@ -34,20 +38,38 @@ impl SimNode for Pipeline {
 impl<E> World<Pipeline, E> {
     /// Steps the live pipeline at `slot` under the watch; `Err` is an input the node
     /// refused (a proposal to a follower, say).
+    /// The node must have been handed the ticks it is owed ([`World::owed_ticks`]).
     pub fn step_pipeline(&mut self, slot: usize, input: Input) -> Result<Work, StepError> {
+        self.assert_no_ticks_owed(slot);
         let (pipeline, watch) = self.node_and_watch(slot);
-        match watch.step(slot, pipeline, input) {
+        let stepped = match watch.step(slot, pipeline, input) {
             Ok(work) => Ok(work),
             Err(Ok(broken)) => self.fail(&broken),
             Err(Err(refused)) => Err(refused),
-        }
+        };
+        self.rearm_tick(slot);
+        stepped
     }
 
-    /// Reports write `id` of the live pipeline at `slot` durable, under the watch.
+    /// Reports write `id` of the live pipeline at `slot` durable, under the watch. The
+    /// node must have been handed the ticks it is owed.
     pub fn persist_pipeline(&mut self, slot: usize, id: WriteId) -> Work {
+        self.assert_no_ticks_owed(slot);
         let (pipeline, watch) = self.node_and_watch(slot);
-        watch
+        let work = watch
             .persisted(slot, pipeline, id)
-            .unwrap_or_else(|broken| self.fail(&broken))
+            .unwrap_or_else(|broken| self.fail(&broken));
+        self.rearm_tick(slot);
+        work
+    }
+
+    /// The ticks the node at `slot` is owed, as the input that hands them in (taking
+    /// them: see [`World::owed_ticks`]). A simulator steps it before any other input.
+    pub fn owed_ticks_input(&mut self, slot: usize) -> Option<Input> {
+        match self.owed_ticks(slot) {
+            0 => None,
+            1 => Some(Input::Tick),
+            count => Some(Input::Ticks { count }),
+        }
     }
 }

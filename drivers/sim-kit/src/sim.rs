@@ -22,8 +22,10 @@ pub trait Sim: Sized {
     /// Starts (or restarts) the node at `slot` from what its disk holds: [`World::start`]
     /// with this simulator's node. Connectivity is unchanged.
     fn start(&mut self, slot: usize);
-    /// The node at `slot` ticks (its next tick is scheduled once this returns).
-    fn on_tick(&mut self, slot: usize);
+    /// The node at `slot` is due: hand it `count` ticks, in one input if it takes
+    /// several (`Input::Ticks`; a node saying it is due every tick gets them one at a
+    /// time). Its next wake-up is scheduled once this returns.
+    fn on_tick(&mut self, slot: usize, count: u32);
     /// `message` reached the live node at `slot`.
     fn on_message(&mut self, slot: usize, message: Message);
     /// The disk of the live node at `slot` made write `id` durable (writes complete in
@@ -60,9 +62,9 @@ pub trait Sim: Sized {
         let until_us = self.world().now_us() + us;
         while let Some(due) = self.world_mut().next_due(until_us) {
             match due {
-                Due::Tick { slot, incarnation } => {
-                    self.on_tick(slot);
-                    self.world_mut().schedule_tick(slot, incarnation);
+                Due::Tick { slot, count } => {
+                    self.on_tick(slot, count);
+                    self.world_mut().rearm_tick(slot);
                 }
                 Due::Message { slot, message } => self.on_message(slot, message),
                 Due::Persisted { slot, id } => self.on_persisted(slot, id),

@@ -16,6 +16,13 @@ pub(crate) struct Slot<N> {
     pub(crate) disk: Disk,
     /// This node's tick period: the world's, off by its clock drift.
     pub(crate) tick_period_us: u64,
+    /// When the next tick not yet handed to the node falls: its clock's ticks fall at
+    /// this time plus whole periods.
+    pub(crate) tick_next_us: u64,
+    /// When the one wake-up that counts is scheduled (`u64::MAX`: none). A node is woken
+    /// only at the tick it is due (`SimNode::ticks_until_due`); a wake-up scheduled
+    /// earlier and no longer wanted finds this changed and is dropped.
+    pub(crate) tick_wake_us: u64,
 }
 
 impl<N> Slot<N> {
@@ -39,6 +46,8 @@ impl<N> Slot<N> {
             incarnation: 0,
             disk: Disk::default(),
             tick_period_us,
+            tick_next_us: 0,
+            tick_wake_us: u64::MAX,
         }
     }
 

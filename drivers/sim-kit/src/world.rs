@@ -31,6 +31,11 @@ pub struct WorldConfig {
     pub events_max: u64,
     /// Upper bound on events pending at once: a storm fails instead of exhausting memory.
     pub queue_len_max: usize,
+    /// Wake every node at every tick, as if each said it is due on its next one, instead
+    /// of sleeping it to the tick it is due (`SimNode::ticks_until_due`). Equivalent runs
+    /// in theory, and much slower; `SIM_EAGER_TICKS=1` sets it, to rule lazy ticking out
+    /// of a failure or to measure it.
+    pub eager_ticks: bool,
 }
 
 impl WorldConfig {
@@ -44,6 +49,7 @@ impl WorldConfig {
             clock_drift_ppm: 0,
             events_max: 200_000_000,
             queue_len_max: 1 << 20,
+            eager_ticks: std::env::var_os("SIM_EAGER_TICKS").is_some_and(|v| v == "1"),
         }
     }
 }

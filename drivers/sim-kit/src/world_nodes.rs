@@ -2,6 +2,12 @@
 //! simulator shares. A start recovers the slot's disk and schedules the first tick at a
 //! random phase; a kill crashes the disk and bumps the incarnation, so the dead node's
 //! ticks and disk completions are dropped when they come due.
+//!
+//! Ticks are handed in lazily. A node's clock ticks every period, but the world wakes it
+//! only at the tick it is due (`SimNode::ticks_until_due`): the ticks before it would
+//! only count. Whatever steps the node first (a wake-up, a message, a durable write, a
+//! test's proposal) hands it every tick owed by then, in one input, so the node sees
+//! the same ticks before each input as if it had been ticked every period.
 
 use rand::Rng;
 
@@ -40,6 +46,9 @@ impl<N: SimNode, E> World<N, E> {
         self.watch.on_start(slot, node.raft());
         self.slots[slot].node = Some(node);
         let phase_us = self.rng.gen_range(0..self.slots[slot].tick_period_us);
+        let s = &mut self.slots[slot];
+        s.tick_next_us = self.now_us + phase_us;
+        s.tick_wake_us = s.tick_next_us;
         self.push(phase_us, Event::Tick { slot, incarnation });
     }
 

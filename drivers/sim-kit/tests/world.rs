@@ -27,7 +27,23 @@ impl Mini {
         mini
     }
 
+    /// Steps the node, after handing it the ticks it is owed.
     fn step(&mut self, slot: usize, input: Input) {
+        self.hand_in_ticks(slot);
+        self.step_now(slot, input);
+    }
+
+    fn hand_in_ticks(&mut self, slot: usize) {
+        if let Some(ticks) = self.world.owed_ticks_input(slot) {
+            self.ticks[slot] += match ticks {
+                Input::Ticks { count } => u64::from(count),
+                _ => 1,
+            };
+            self.step_now(slot, ticks);
+        }
+    }
+
+    fn step_now(&mut self, slot: usize, input: Input) {
         let work = self.world.step_pipeline(slot, input);
         self.carry_out(slot, work.expect("ticks and messages are never refused"));
     }
@@ -62,9 +78,9 @@ impl Sim for Mini {
         });
     }
 
-    fn on_tick(&mut self, slot: usize) {
-        self.ticks[slot] += 1;
-        self.step(slot, Input::Tick);
+    fn on_tick(&mut self, slot: usize, count: u32) {
+        self.ticks[slot] += u64::from(count);
+        self.step_now(slot, Input::Ticks { count });
     }
 
     fn on_message(&mut self, slot: usize, message: Message) {
@@ -72,6 +88,7 @@ impl Sim for Mini {
     }
 
     fn on_persisted(&mut self, slot: usize, id: WriteId) {
+        self.hand_in_ticks(slot);
         let work = self.world.persist_pipeline(slot, id);
         self.carry_out(slot, work);
     }

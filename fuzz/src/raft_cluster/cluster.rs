@@ -10,7 +10,7 @@ use sim_kit::disk::Disk;
 use sim_kit::watch::RaftWatch;
 
 use super::summary::{input_kind, role_index, PERSISTED_KIND};
-use super::{Action, Setup, Summary, SETTLE_ROUNDS_MAX, TICKS_PER_ACTION_MAX};
+use super::{Action, Setup, Summary, SETTLE_ROUNDS_MAX, SLEEP_SELECTOR_MIN, TICKS_PER_ACTION_MAX};
 use crate::net::Network;
 
 mod app;
@@ -118,6 +118,12 @@ impl Cluster {
             Action::Deliver(i) => self.deliver(i),
             Action::Drop(i) => self.net.lose(i),
             Action::Duplicate(i) => self.net.duplicate(i),
+            Action::Tick { node: k, times } if times >= SLEEP_SELECTOR_MIN => {
+                // As a driver that sleeps until the node is due hands in its ticks.
+                let slot = node(k);
+                let count = self.peers[slot].pipeline.node().ticks_until_due();
+                self.step(slot, Input::Ticks { count });
+            }
             Action::Tick { node: k, times } => {
                 for _ in 0..=times % TICKS_PER_ACTION_MAX {
                     self.step(node(k), Input::Tick);

@@ -30,7 +30,7 @@ pub struct Summary {
 }
 
 /// The kinds of `Input`, in the order of the bits of `Summary::inputs_accepted`.
-pub const INPUT_KINDS: [&str; 11] = [
+pub const INPUT_KINDS: [&str; 12] = [
     "Tick",
     "Campaign",
     "Message",
@@ -42,6 +42,7 @@ pub const INPUT_KINDS: [&str; 11] = [
     "TransferLeadership",
     "ChangeMembership",
     "ReadBatch",
+    "Ticks",
 ];
 
 /// `Persisted` reaches the node through `Pipeline::persisted`, not as an `Input`.
@@ -60,6 +61,7 @@ pub(super) fn input_kind(input: &Input) -> usize {
         Input::TransferLeadership { .. } => 8,
         Input::ChangeMembership { .. } => 9,
         Input::ReadBatch { .. } => 10,
+        Input::Ticks { .. } => 11,
     }
 }
 

@@ -244,6 +244,7 @@ fn inputs() {
         ),
         (Input::Read { id: 9 }, "Read 9"),
         (Input::ReadBatch { ids: vec![9, 10] }, "ReadBatch [9, 10]"),
+        (Input::Ticks { count: 7 }, "Ticks 7"),
         (
             Input::TransferLeadership { to: 3 },
             "TransferLeadership to=3",

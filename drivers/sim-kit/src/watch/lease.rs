@@ -9,7 +9,8 @@ use raft_core::{Input, Message, MessageBody, Node, NodeId, Ready, Term};
 /// What the watch needs of an input, taken before the node consumes it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Seen {
-    Tick,
+    /// Logical time: `Input::Tick`, or `Input::Ticks` of this many.
+    Ticks(u32),
     LeaderTraffic {
         from: NodeId,
         term: Term,
@@ -24,12 +25,11 @@ pub(crate) enum Seen {
 impl Seen {
     /// `node` is about to consume `input`.
     pub(crate) fn of(node: &Node, input: &Input) -> Seen {
-        let Input::Message(m) = input else {
-            return if matches!(input, Input::Tick) {
-                Seen::Tick
-            } else {
-                Seen::Other
-            };
+        let m = match input {
+            Input::Message(m) => m,
+            Input::Tick => return Seen::Ticks(1),
+            Input::Ticks { count } => return Seen::Ticks(*count),
+            _ => return Seen::Other,
         };
         match m.body {
             MessageBody::Append { .. }
@@ -81,7 +81,7 @@ impl LeaseWatch {
     ) -> Result<(), String> {
         let clock = &mut self.clocks[slot];
         match seen {
-            Seen::Tick => clock.ticks += 1,
+            Seen::Ticks(count) => clock.ticks += u64::from(count),
             Seen::LeaderTraffic { from, term } => {
                 if node.term() == term && node.leader() == Some(from) {
                     clock.contact_tick = Some(clock.ticks);
