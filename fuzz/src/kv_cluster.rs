@@ -87,6 +87,8 @@ pub enum Action<A> {
     Duplicate(u8),
     /// Deliver the packets in flight now, in order.
     DeliverAll,
+    /// Tick server k this many times (taken modulo, at least once), one at a time; from
+    /// `SLEEP_SELECTOR_MIN` up, as many as it takes to its due tick, in one input.
     Tick {
         server: u8,
         times: u8,
@@ -115,6 +117,10 @@ pub enum Action<A> {
 
 /// Ticks one action may carry (an election timeout is 10 to 19 ticks here).
 const TICKS_PER_ACTION_MAX: u8 = 16;
+
+/// A `Tick` action whose count is at least this sleeps the server to its due tick and
+/// hands the ticks in as one `ServerInput::Ticks` (`Server::ticks_until_due`).
+const SLEEP_SELECTOR_MIN: u8 = 192;
 
 /// Rounds one `Settle` action may carry.
 const SETTLE_ROUNDS_MAX: u8 = 4;

@@ -68,6 +68,40 @@ fn a_request_in_a_minority_times_out_instead_of_hanging() {
 }
 
 #[test]
+fn a_server_sleeping_to_its_due_tick_still_times_requests_out() {
+    // Heartbeats far apart, so the requests' deadline is what comes due first.
+    let mut net = Net::new(|c| {
+        c.raft.check_quorum = false;
+        c.raft.election_ticks = 300;
+        c.raft.heartbeat_ticks = 200;
+    });
+    net.elect(1, &[1]);
+    net.cut.insert(1);
+    net.request(1, 7, 1, put("a"));
+    net.request(1, 8, 1, get());
+    assert_eq!(
+        net.server(1).ticks_until_due(),
+        100,
+        "request_timeout_ticks"
+    );
+    net.step(1, ServerInput::Ticks(99));
+    assert!(net.replies.is_empty(), "not before the deadline");
+    assert_eq!(net.server(1).ticks_until_due(), 1);
+    net.step(1, ServerInput::Ticks(1));
+    assert_eq!(net.take_reply(7).unwrap().result, Err(KvError::Timeout));
+    assert_eq!(net.take_reply(8).unwrap().result, Err(KvError::Timeout));
+    let heartbeat = net.server(1).node().ticks_until_due();
+    assert_eq!(
+        net.server(1).ticks_until_due(),
+        heartbeat,
+        "nothing waits now"
+    );
+    // However many ticks one input claims, a step does a bounded amount of work.
+    net.step(1, ServerInput::Ticks(u32::MAX));
+    assert!(net.server(1).ticks_until_due() >= 1);
+}
+
+#[test]
 fn a_retry_of_an_applied_write_is_answered_from_the_session_table() {
     let mut net = Net::new(no_tweak);
     net.elect(1, &[1]);

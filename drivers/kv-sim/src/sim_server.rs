@@ -17,6 +17,10 @@ impl<S: StateMachine> SimNode for SimServer<S> {
         self.0.node()
     }
 
+    fn ticks_until_due(&self) -> u32 {
+        self.0.ticks_until_due()
+    }
+
     fn describe(&self, disk: &Disk) -> String {
         format!(
             "{} applied {} raft state {} B, snapshot at {}",

@@ -171,7 +171,19 @@ impl<S: SimService> ServiceWorld<S> {
     }
 
     /// Steps a live server under the Raft watch and carries out its `ServerReady`.
+    /// Steps the server at `slot`, after handing it the ticks it is owed (see
+    /// `sim_kit::World::owed_ticks`), and carries out what it asks.
     pub(crate) fn step_server(&mut self, slot: usize, input: ServerInput<S::Op>) {
+        match self.world.owed_ticks(slot) {
+            0 => {}
+            1 => self.step_server_now(slot, ServerInput::Tick),
+            count => self.step_server_now(slot, ServerInput::Ticks(count)),
+        }
+        self.step_server_now(slot, input);
+    }
+
+    fn step_server_now(&mut self, slot: usize, input: ServerInput<S::Op>) {
+        self.world.assert_no_ticks_owed(slot);
         let kept = self.recording.as_mut().and_then(|r| r.before(slot, &input));
         let (server, watch) = self.world.node_and_watch(slot);
         let mut view = watch.observer(slot);
@@ -197,6 +209,7 @@ impl<S: SimService> ServiceWorld<S> {
         for reply in replies {
             self.send_reply(slot, reply);
         }
+        self.world.rearm_tick(slot);
     }
 
     fn send_reply(&mut self, slot: usize, reply: Reply<S::Output>) {
@@ -258,10 +271,11 @@ impl<S: SimService> Sim for ServiceWorld<S> {
     }
 
     fn on_tick(&mut self, slot: usize, count: u32) {
-        // A server is due at every tick (its own timers are not told apart yet).
-        for _ in 0..count {
-            self.step_server(slot, ServerInput::Tick);
-        }
+        let ticks = match count {
+            1 => ServerInput::Tick,
+            count => ServerInput::Ticks(count),
+        };
+        self.step_server(slot, ticks);
     }
 
     fn on_message(&mut self, slot: usize, message: Message) {

@@ -133,8 +133,9 @@ impl<N: SimNode, E> World<N, E> {
     }
 
     /// Schedules a wake-up of the live node at `slot` at the tick it is due, unless one
-    /// is scheduled sooner. Called after every step: a step may bring the tick closer.
-    pub(crate) fn rearm_tick(&mut self, slot: usize) {
+    /// is scheduled sooner. Called after every step (by `step_pipeline`, or by a
+    /// simulator that steps its nodes itself): a step may bring the tick closer.
+    pub fn rearm_tick(&mut self, slot: usize) {
         if !self.is_alive(slot) {
             return;
         }
@@ -155,7 +156,7 @@ impl<N: SimNode, E> World<N, E> {
 
     /// A simulator that steps a node without handing it its ticks first would show it
     /// time standing still.
-    pub(crate) fn assert_no_ticks_owed(&self, slot: usize) {
+    pub fn assert_no_ticks_owed(&self, slot: usize) {
         assert!(
             !self.is_alive(slot) || self.ticks_owed(slot) == 0,
             "node {} stepped without the ticks it is owed",

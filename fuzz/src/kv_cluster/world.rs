@@ -9,7 +9,7 @@ use raft_core::{Config, Message, NodeId, ReadMode};
 use sim_kit::disk::{Disk, PendingWrite};
 use sim_kit::watch::RaftWatch;
 
-use super::{Action, Service, Setup, SETTLE_ROUNDS_MAX, TICKS_PER_ACTION_MAX};
+use super::{Action, Service, Setup, SETTLE_ROUNDS_MAX, SLEEP_SELECTOR_MIN, TICKS_PER_ACTION_MAX};
 use crate::net::Network;
 
 mod clients;
@@ -162,6 +162,12 @@ impl<S: Service> World<S> {
                     (0..n).for_each(|slot| self.persist_all(slot));
                     self.deliver_all();
                 }
+            }
+            Action::Tick { server: k, times } if times >= SLEEP_SELECTOR_MIN => {
+                // As a driver that sleeps until the server is due hands in its ticks.
+                let slot = server(k);
+                let due = self.servers[slot].server.ticks_until_due();
+                self.step_server(slot, ServerInput::Ticks(due));
             }
             Action::Tick { server: k, times } => {
                 for _ in 0..ticks(times) {

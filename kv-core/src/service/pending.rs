@@ -76,6 +76,11 @@ impl<Q> Pending<Q> {
     /// Registers a read and returns the id to hand to `raft_core::Input::Read`.
     pub fn add_read(&mut self, read: PendingRead<Q>) -> u64 {
         assert!(!self.is_full(), "caller checks capacity first");
+        let last = self.reads.last_key_value().map(|(_, r)| r.deadline_tick);
+        assert!(
+            last.is_none_or(|t| t <= read.deadline_tick),
+            "reads' deadlines rise with their ids"
+        );
         self.next_read_id += 1;
         self.reads.insert(self.next_read_id, read);
         self.next_read_id
@@ -131,6 +136,18 @@ impl<Q> Pending<Q> {
             .iter()
             .filter_map(|id| self.reads.remove(id))
             .collect()
+    }
+
+    /// The earliest deadline of a waiting request. Reads' ids, and so their deadlines,
+    /// rise in the order they were added; writes are scanned (a leader's, each waiting
+    /// for its entry: at most `capacity`).
+    pub fn deadline_tick_min(&self) -> Option<u64> {
+        let read = self.reads.first_key_value().map(|(_, r)| r.deadline_tick);
+        let write = self.writes.values().map(|w| w.deadline_tick).min();
+        match (read, write) {
+            (Some(r), Some(w)) => Some(r.min(w)),
+            (r, w) => r.or(w),
+        }
     }
 
     /// Every request whose deadline has passed (removed).

@@ -8,7 +8,7 @@
 
 use raft_core::RestoredState;
 use raft_core::{Apply, Index, Input, Message, Node, Observer, Pipeline, RestoreError};
-use raft_core::{Role, Term, Work, Write, WriteId};
+use raft_core::{Role, Term, Work, Write, WriteId, TICKS_PER_INPUT_MAX};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -34,6 +34,13 @@ pub enum ServerInput<O> {
     /// order: reads start as they would one by one, and the writes go into the log as
     /// one batch (one append to each follower, one write to the disk).
     Requests(Vec<Request<O>>),
+    /// This many ticks at once: what a driver that slept until
+    /// [`Server::ticks_until_due`] hands in. Up to that many it is exactly that many
+    /// `Tick`s; past it, the same ticks with their effects gathered in one step. More
+    /// than `raft_core::TICKS_PER_INPUT_MAX` (11 minutes of 10 ms ticks, past every
+    /// timer) count as that many, so one input cannot keep a server busy for long.
+    /// (New variants go last: recorded traces keep decoding.)
+    Ticks(u32),
 }
 
 /// What the driver must do after a step: send the messages, make the writes durable in
@@ -193,11 +200,8 @@ impl<S: StateMachine> Server<S> {
             return out;
         }
         match input {
-            ServerInput::Tick => {
-                self.ticks += 1;
-                self.step_raft(Input::Tick, obs, &mut out);
-                self.expire(&mut out);
-            }
+            ServerInput::Tick => self.tick(1, obs, &mut out),
+            ServerInput::Ticks(count) => self.tick(count, obs, &mut out),
             ServerInput::Message(m) => self.step_raft(Input::Message(m), obs, &mut out),
             ServerInput::Persisted(id) => {
                 let work = self.raft.persisted_observed(id, obs);
@@ -209,6 +213,39 @@ impl<S: StateMachine> Server<S> {
         self.maybe_snapshot(obs, &mut out);
         self.assert_invariants();
         out
+    }
+
+    /// `count` ticks: Raft's timers, then the requests whose deadline passed.
+    fn tick(&mut self, count: u32, obs: &mut dyn Observer, out: &mut ServerReady<S::Output>) {
+        let count = count.min(TICKS_PER_INPUT_MAX);
+        self.ticks += u64::from(count);
+        let input = match count {
+            1 => Input::Tick,
+            count => Input::Ticks { count },
+        };
+        self.step_raft(input, obs, out);
+        self.expire(out);
+    }
+
+    /// How many ticks from now until one may act: Raft's
+    /// [`raft_core::Node::ticks_until_due`], or sooner if a request's deadline falls
+    /// first. A driver may sleep until then and hand the ticks in as
+    /// [`ServerInput::Ticks`]. A halted server is never due (it ignores ticks).
+    pub fn ticks_until_due(&self) -> u32 {
+        if self.failure.is_some() {
+            return TICKS_PER_INPUT_MAX;
+        }
+        let raft = self.raft.node().ticks_until_due();
+        let expiry = self
+            .pending
+            .deadline_tick_min()
+            .map_or(u32::MAX, |deadline| {
+                let ticks = deadline.saturating_sub(self.ticks).max(1);
+                u32::try_from(ticks).unwrap_or(u32::MAX)
+            });
+        let due = raft.min(expiry);
+        assert!(due >= 1, "the next tick is the soonest one can act");
+        due
     }
 
     /// Steps the node with an input that cannot be refused.
