@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::types::Index;
 
 /// A confirmed read: serve it once the application has applied `index`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ReadState {
     pub id: u64,
     pub index: Index,

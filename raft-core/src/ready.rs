@@ -105,7 +105,7 @@ pub enum Input {
 /// Steps 2–5 of successive `Ready`s may be pipelined as long as each stays in order.
 /// [`crate::pipeline::Pipeline`] carries out exactly this contract; a driver that uses it
 /// supplies only the effects (sending, writing, applying).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[must_use = "a Ready carries writes and messages the driver must act on"]
 pub struct Ready {
     pub hard_state: Option<HardState>,
@@ -133,7 +133,7 @@ pub struct Ready {
 
 /// A snapshot a `Ready` asks the driver to store; where it came from decides what else
 /// happens to it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SnapshotWrite {
     /// The application handed it in (`Input::Snapshot`): it already holds this state.
     /// Stored entries up to its index are dropped; later ones stay.

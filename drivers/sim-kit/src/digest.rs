@@ -29,6 +29,11 @@ impl Fnv {
         }
     }
 
+    /// One word, mixed in as `write` mixes each 8 bytes.
+    pub fn write_word(&mut self, word: u64) {
+        self.0 = (self.0 ^ word).wrapping_mul(PRIME);
+    }
+
     pub fn finish(&self) -> u64 {
         // A multiply carries bits only upward; SplitMix64's finalizer (a bijection)
         // brings them down again.
@@ -36,6 +41,34 @@ impl Fnv {
         h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         h ^ (h >> 31)
+    }
+}
+
+/// So a value can be digested through its `Hash` (what the watch does with each
+/// `Ready`) without being encoded first: each integer is one word.
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        Fnv::write(self, bytes);
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write_word(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.write_word(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.write_word(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_word(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        Fnv::finish(self)
     }
 }
 
