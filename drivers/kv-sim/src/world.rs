@@ -174,10 +174,12 @@ impl<S: SimService> ServiceWorld<S> {
     /// Steps the server at `slot`, after handing it the ticks it is owed (see
     /// `sim_kit::World::owed_ticks`), and carries out what it asks.
     pub(crate) fn step_server(&mut self, slot: usize, input: ServerInput<S::Op>) {
-        match self.world.owed_ticks(slot) {
-            0 => {}
-            1 => self.step_server_now(slot, ServerInput::Tick),
-            count => self.step_server_now(slot, ServerInput::Ticks(count)),
+        loop {
+            match self.world.owed_ticks(slot) {
+                0 => break,
+                1 => self.step_server_now(slot, ServerInput::Tick),
+                count => self.step_server_now(slot, ServerInput::Ticks(count)),
+            }
         }
         self.step_server_now(slot, input);
     }
