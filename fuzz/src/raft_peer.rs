@@ -62,11 +62,9 @@ pub fn play(data: &[u8]) -> Option<Summary> {
             break;
         };
         rest = tail;
-        // Durability is reported through `Pipeline::persisted` (tag 3), never as an
-        // input: the pipeline asserts that contract with its driver.
-        if !matches!(input, Input::Persisted(_)) {
-            peer.step(input);
-        }
+        // Durability is reported through `Pipeline::persisted` (tag 3); an
+        // `Input::Persisted` step is refused (`StepError::PersistedAsInput`).
+        peer.step(input);
     }
     Some(peer.summary)
 }

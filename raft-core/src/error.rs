@@ -47,6 +47,10 @@ pub enum StepError {
         matched: Index,
         committed: Index,
     },
+    #[error("durability is reported with Pipeline::persisted, not as an Input::Persisted step")]
+    PersistedAsInput,
+    #[error("write {id} reported durable, but the oldest write in flight is {oldest:?}")]
+    PersistedOutOfOrder { id: u64, oldest: Option<u64> },
     #[error("{count} ticks in one input; at most {max} are accepted")]
     TooManyTicks { count: u32, max: u32 },
     #[error(transparent)]

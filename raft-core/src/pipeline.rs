@@ -209,8 +209,8 @@ impl Pipeline {
         self.in_flight.len()
     }
 
-    /// Feeds one input. `Input::Persisted` is the pipeline's own business: report
-    /// writes with [`Pipeline::persisted`] instead.
+    /// Feeds one input. `Input::Persisted` is the pipeline's own business (refused as
+    /// [`StepError::PersistedAsInput`]): report writes with [`Pipeline::persisted`].
     pub fn step(&mut self, input: Input) -> Result<Work, StepError> {
         self.step_observed(input, &mut ())
     }
@@ -220,10 +220,9 @@ impl Pipeline {
         input: Input,
         observer: &mut (impl Observer + ?Sized),
     ) -> Result<Work, StepError> {
-        assert!(
-            !matches!(input, Input::Persisted(_)),
-            "the pipeline reports durability itself; call Pipeline::persisted"
-        );
+        if matches!(input, Input::Persisted(_)) {
+            return Err(StepError::PersistedAsInput);
+        }
         let mut work = Work::default();
         self.step_into(input, observer, &mut work)?;
         Ok(work)
@@ -258,14 +257,25 @@ impl Pipeline {
         id: WriteId,
         observer: &mut (impl Observer + ?Sized),
     ) -> Work {
-        let stage = self
-            .in_flight
-            .pop_front()
-            .expect("a write was reported durable with none in flight");
-        assert_eq!(
-            stage.id, id,
-            "writes must be reported in the order handed out"
-        );
+        match self.try_persisted_observed(id, observer) {
+            Ok(work) => work,
+            Err(e) => panic!("the driver broke the write contract: {e}"),
+        }
+    }
+
+    /// [`Pipeline::persisted_observed`] for a report that may be wrong (a trace read from
+    /// a file being replayed): one that is not of the oldest write in flight is refused
+    /// with nothing changed, where the driver's own reports are asserted.
+    pub fn try_persisted_observed(
+        &mut self,
+        id: WriteId,
+        observer: &mut (impl Observer + ?Sized),
+    ) -> Result<Work, StepError> {
+        let oldest = self.in_flight.front().map(|stage| stage.id);
+        if oldest != Some(id) {
+            return Err(StepError::PersistedOutOfOrder { id, oldest });
+        }
+        let stage = self.in_flight.pop_front().expect("checked above");
         let mut work = Work {
             messages: stage.after_persist,
             applies: stage.applies,
@@ -275,7 +285,12 @@ impl Pipeline {
             self.step_into(Input::Persisted(pos), observer, &mut work)
                 .expect("Persisted is never refused");
         }
-        work
+        Ok(work)
+    }
+
+    /// The write the next durability report must name, if any is in flight.
+    pub fn oldest_write_in_flight(&self) -> Option<WriteId> {
+        self.in_flight.front().map(|stage| stage.id)
     }
 
     pub fn into_node(self) -> Node {

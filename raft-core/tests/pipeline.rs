@@ -5,8 +5,8 @@ mod common;
 
 use common::Net;
 use raft_core::{
-    Entry, EntryKind, HardState, Input, Membership, Message, MessageBody, RestoredState, Snapshot,
-    SnapshotMeta, SnapshotWrite, Work, Write,
+    Entry, EntryKind, HardState, Input, LogPosition, Membership, Message, MessageBody,
+    RestoredState, Snapshot, SnapshotMeta, SnapshotWrite, StepError, Work, Write,
 };
 
 fn entry(term: u64, index: u64) -> Entry {
@@ -133,13 +133,40 @@ fn a_commit_only_change_needs_no_sync() {
 }
 
 #[test]
-#[should_panic(expected = "reported in the order handed out")]
+#[should_panic(expected = "but the oldest write in flight is")]
 fn writes_reported_out_of_order_are_a_driver_bug() {
     let mut net = no_pre_vote();
     let first = net.nodes[0].campaign();
     let second = net.nodes[0].campaign();
     let _ = net.nodes[0].persisted(second.writes[0].id);
     drop(first);
+}
+
+#[test]
+fn a_report_that_may_be_wrong_is_refused_with_nothing_changed() {
+    let mut net = no_pre_vote();
+    let first = net.nodes[0].campaign().writes[0].id;
+    let second = net.nodes[0].campaign().writes[0].id;
+    let p = &mut net.nodes[0];
+    let refused = |id, oldest| Err(StepError::PersistedOutOfOrder { id, oldest });
+    assert_eq!(
+        p.try_persisted_observed(second, &mut ()),
+        refused(second, Some(first))
+    );
+    assert_eq!(
+        p.try_persisted_observed(u64::MAX, &mut ()),
+        refused(u64::MAX, Some(first))
+    );
+    assert_eq!(p.writes_in_flight(), 2, "nothing was taken");
+    assert!(p.try_persisted_observed(first, &mut ()).is_ok());
+    assert!(p.try_persisted_observed(second, &mut ()).is_ok());
+    assert_eq!(
+        p.try_persisted_observed(second, &mut ()),
+        refused(second, None)
+    );
+    assert_eq!(p.oldest_write_in_flight(), None);
+    let as_input = p.step(Input::Persisted(LogPosition { index: 1, term: 1 }));
+    assert_eq!(as_input, Err(StepError::PersistedAsInput));
 }
 
 #[test]

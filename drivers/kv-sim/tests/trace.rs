@@ -181,3 +181,31 @@ fn a_sharded_run_replays_identically_and_checks_clean() {
     assert!(report.violation.is_none(), "{}", report.violation.unwrap());
     assert_eq!(report.divergent_steps, 0);
 }
+
+/// A durability report naming another write than the oldest in flight (a corrupt or
+/// edited trace file) is not carried out: the replay names that step as the first
+/// divergence, where a live driver's wrong report is asserted.
+#[test]
+fn a_trace_reporting_the_wrong_write_diverges_instead_of_crashing() {
+    let tmp = tempfile::tempdir().unwrap();
+    with_trace_dir(tmp.path(), || generic(3, FAULTY));
+    let mut t = read_dir(&tmp.path().join("seed3"))
+        .expect("the run wrote its trace")
+        .remove(0);
+    let (step, id) = t
+        .frames
+        .iter_mut()
+        .find_map(|f| match f {
+            Frame::Step(s) => match input_of(s) {
+                ServerInput::Persisted(id) => Some((s, id)),
+                _ => None,
+            },
+            Frame::Header(_) => None,
+        })
+        .expect("a durability report");
+    step.input = postcard::to_allocvec(&ServerInput::<kv_core::Op>::Persisted(id + 1_000)).unwrap();
+    let d = replay_node(&t)
+        .divergence
+        .expect("the edited step diverges");
+    assert!(d.input.contains("Persisted"), "{d}");
+}

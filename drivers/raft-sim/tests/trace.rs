@@ -59,3 +59,41 @@ fn a_trace_with_a_stale_read_fails_the_check() {
     let v = caught.expect("a stale read in 10 seeds, caught by the trace check");
     assert!(v.what.contains("read freshness"), "{v}");
 }
+
+/// A trace is read from a file, so a durability report may name the wrong write (a
+/// corrupt or edited file): the replay refuses that step and names it as the first
+/// divergence, where a live driver's wrong report is asserted.
+#[test]
+fn a_trace_reporting_the_wrong_write_diverges_instead_of_crashing() {
+    use raft_core::Input;
+    use trace::machine::RaftInput;
+    use trace::Frame;
+    let tmp = tempfile::tempdir().unwrap();
+    with_trace_dir(tmp.path(), || drop(raft_sim::lab2::figure8(3)));
+    let dir = tmp.path().join("seed3");
+    let edits: [fn(u64) -> RaftInput; 2] = [
+        |id| RaftInput::Persisted(id + 1_000),
+        |_| {
+            RaftInput::Step(Input::Persisted(raft_core::LogPosition {
+                index: 1,
+                term: 1,
+            }))
+        },
+    ];
+    for edit in edits {
+        let mut t = read_dir(&dir).expect("the run wrote its trace").remove(0);
+        let found = t.frames.iter_mut().find_map(|f| match f {
+            Frame::Step(s) => match postcard::from_bytes(&s.input) {
+                Ok(RaftInput::Persisted(id)) => Some((s, id)),
+                _ => None,
+            },
+            Frame::Header(_) => None,
+        });
+        let (step, id) = found.expect("a durability report");
+        step.input = postcard::to_allocvec(&edit(id)).unwrap();
+        let d = replay_node(&t)
+            .divergence
+            .expect("the edited step diverges");
+        assert!(d.actual_output.contains("Err"), "{d}");
+    }
+}

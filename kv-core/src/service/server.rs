@@ -143,6 +143,11 @@ impl<S: StateMachine> Server<S> {
         })
     }
 
+    /// The write the next `ServerInput::Persisted` must name, if any is in flight.
+    pub fn oldest_write_in_flight(&self) -> Option<WriteId> {
+        self.raft.oldest_write_in_flight()
+    }
+
     pub fn node(&self) -> &Node {
         self.raft.node()
     }
