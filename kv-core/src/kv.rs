@@ -2,10 +2,12 @@
 //! generic service's types named for it.
 
 mod op;
+mod siphash;
 mod state;
 mod store;
 
 pub use op::{Op, Outcome, KEY_BYTES_MAX, READ_BYTES_MAX, VALUE_BYTES_MAX};
+pub use siphash::HashKey;
 pub use state::{KvState, Read};
 
 use crate::service;

@@ -68,8 +68,8 @@ pub mod shardkv;
 
 pub use kv::{Applied, Clerk, ClerkInput, ClerkReady, Command, Completion, KvError, Session};
 pub use kv::{
-    KvState, Op, Outcome, Read, Reply, Request, Server, ServerInput, ServerReady, KEY_BYTES_MAX,
-    READ_BYTES_MAX, VALUE_BYTES_MAX,
+    HashKey, KvState, Op, Outcome, Read, Reply, Request, Server, ServerInput, ServerReady,
+    KEY_BYTES_MAX, READ_BYTES_MAX, VALUE_BYTES_MAX,
 };
 pub use service::{ClerkBusy, ClerkConfig, ClientId, DecodeError, ServerConfig};
 pub use service::{ServerError, ServerStats, ServiceError, StateMachine};

@@ -3,7 +3,7 @@
 
 mod common;
 
-use kv_core::{KvError, KvState, Op, Outcome, ServerConfig, ServerInput};
+use kv_core::{HashKey, KvError, KvState, Op, Outcome, ServerConfig, ServerInput};
 
 type Net = common::Net<KvState>;
 
@@ -168,6 +168,12 @@ fn sessions_survive_snapshots_and_restarts() {
     net.restart(2);
     net.heartbeat(1); // the restarted follower learns the commit index again
     assert_eq!(net.server(2).state().get("k").map(str::len), Some(30));
+    // Each restored map hashes keys under its own server's key, not the zero key.
+    for id in 1..=3 {
+        let seed = net.server(id).node().config().seed;
+        assert_eq!(net.server(id).state().hash_key(), HashKey::from_seed(seed));
+    }
+    assert_ne!(HashKey::from_seed(1), HashKey::from_seed(2));
     net.cut.insert(1);
     net.elect(2, &[2, 3]);
     let op = Op::Append {

@@ -3,10 +3,11 @@
 //! [`crate::service::Replicated`], which applies each (client, seq) at most once and
 //! snapshots the session table next to the map.
 
+use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
 
 use super::op::{Op, Outcome, KEY_BYTES_MAX, READ_BYTES_MAX, VALUE_BYTES_MAX};
-use super::store::Store;
+use super::store::{HashKey, Store, StoreSeed};
 use crate::service::state_machine::{
     decode, encode, encode_into, Access, DecodeError, StateMachine,
 };
@@ -14,6 +15,13 @@ use crate::service::state_machine::{
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KvState {
     data: Store,
+}
+
+impl KvState {
+    /// What the map's table hashes keys with (a server's: from its seed).
+    pub fn hash_key(&self) -> HashKey {
+        self.data.hash_key()
+    }
 }
 
 impl StateMachine for KvState {
@@ -117,6 +125,24 @@ impl StateMachine for KvState {
 
     fn restore(bytes: &[u8]) -> Result<Self, DecodeError> {
         decode(bytes)
+    }
+
+    fn with_hash_seed(self, seed: u64) -> Self {
+        KvState {
+            data: self.data.rekeyed(HashKey::from_seed(seed)),
+        }
+    }
+
+    /// Decodes straight into a table under the server's key (hashing every key once).
+    fn restore_with_hash_seed(bytes: &[u8], seed: u64) -> Result<Self, DecodeError> {
+        let mut decoder = postcard::Deserializer::from_bytes(bytes);
+        let data = StoreSeed(HashKey::from_seed(seed))
+            .deserialize(&mut decoder)
+            .map_err(|source| DecodeError::Snapshot {
+                size_bytes: bytes.len(),
+                source,
+            })?;
+        Ok(KvState { data })
     }
 }
 

@@ -13,6 +13,9 @@
 //! tail and the page is freed. Moving a byte is paid for by at least half a byte of
 //! garbage, and the pages hold at most 1.5× the live bytes plus the tail.
 //!
+//! The table hashes keys with SipHash keyed from the server's seed (`siphash.rs`), so a
+//! client cannot choose keys that all land in one bucket.
+//!
 //! What it is **not**: ordered. Nothing the service offers walks keys in order; only the
 //! snapshot does, and it sorts, so every replica encodes the same state to the same bytes
 //! (the bytes a `BTreeMap<String, String>` encodes to, so older snapshots still restore).
@@ -20,11 +23,12 @@
 use std::fmt;
 
 use hashbrown::HashTable;
-use serde::de::{MapAccess, Visitor};
+use serde::de::{DeserializeSeed, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::op::{KEY_BYTES_MAX, VALUE_BYTES_MAX};
+pub use super::siphash::HashKey;
 
 /// Records are appended to pages of this size; a larger record gets a page of its own.
 pub const PAGE_BYTES: usize = 1 << 20;
@@ -56,6 +60,8 @@ struct Page {
 pub struct Store {
     /// [`PAGE_BYTES`], but tests fill pages faster with smaller ones.
     page_bytes: usize,
+    /// What the table hashes keys with: keyed per server (see `siphash.rs`).
+    hash_key: HashKey,
     table: HashTable<Handle>,
     /// Indexed by page number; a freed page is an empty `Page` whose number is reused.
     pages: Vec<Page>,
@@ -77,6 +83,7 @@ impl Store {
         assert!(page_bytes >= 64, "a page holds records, not just headers");
         Store {
             page_bytes,
+            hash_key: HashKey::default(),
             table: HashTable::new(),
             pages: Vec::new(),
             free_pages: Vec::new(),
@@ -87,6 +94,26 @@ impl Store {
 
     pub fn len(&self) -> usize {
         self.table.len()
+    }
+
+    pub fn hash_key(&self) -> HashKey {
+        self.hash_key
+    }
+
+    /// The store with its table keyed by `hash_key`: every key hashed again.
+    pub fn rekeyed(mut self, hash_key: HashKey) -> Store {
+        if hash_key == self.hash_key {
+            return self;
+        }
+        let handles: Vec<Handle> = self.table.drain().collect();
+        self.hash_key = hash_key;
+        let pages = &self.pages;
+        for handle in handles {
+            let hash = hash_of(hash_key, pages, handle);
+            self.table
+                .insert_unique(hash, handle, |&h| hash_of(hash_key, pages, h));
+        }
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -125,7 +152,7 @@ impl Store {
 
     /// Removes `key`; returns whether it was there.
     pub fn remove(&mut self, key: &str) -> bool {
-        let hash = hash(key.as_bytes());
+        let hash = self.hash_key.hash(key.as_bytes());
         let pages = &self.pages;
         let found = self
             .table
@@ -217,7 +244,7 @@ impl Store {
     fn find(&self, key: &str) -> Option<Handle> {
         let pages = &self.pages;
         self.table
-            .find(hash(key.as_bytes()), |&h| {
+            .find(self.hash_key.hash(key.as_bytes()), |&h| {
                 record_key(pages, h) == key.as_bytes()
             })
             .copied()
@@ -228,7 +255,7 @@ impl Store {
     fn put(&mut self, key: &str, parts: &[&[u8]]) {
         let value_len: usize = parts.iter().map(|p| p.len()).sum();
         let handle = self.write_record(key.as_bytes(), parts, value_len);
-        let hash = hash(key.as_bytes());
+        let (hash_key, hash) = (self.hash_key, self.hash_key.hash(key.as_bytes()));
         let pages = &self.pages;
         let old = match self.table.find_mut(hash, |&h| {
             h != handle && record_key(pages, h) == key.as_bytes()
@@ -236,7 +263,7 @@ impl Store {
             Some(slot) => Some(std::mem::replace(slot, handle)),
             None => {
                 self.table
-                    .insert_unique(hash, handle, |&h| hash_of(pages, h));
+                    .insert_unique(hash, handle, |&h| hash_of(hash_key, pages, h));
                 None
             }
         };
@@ -353,7 +380,7 @@ impl Store {
         for (offset, key, value) in live_records(&bytes) {
             let old = join(page, offset);
             let new = self.write_record(key, &[value], value.len());
-            let slot = self.table.find_mut(hash(key), |&h| h == old);
+            let slot = self.table.find_mut(self.hash_key.hash(key), |&h| h == old);
             *slot.expect("a live record is in the table") = new;
             self.pages[page as usize].live_bytes -= HEADER_BYTES + key.len() + value.len();
         }
@@ -399,8 +426,8 @@ fn record_key(pages: &[Page], handle: Handle) -> &[u8] {
     record(pages, handle).0
 }
 
-fn hash_of(pages: &[Page], handle: Handle) -> u64 {
-    hash(record_key(pages, handle))
+fn hash_of(hash_key: HashKey, pages: &[Page], handle: Handle) -> u64 {
+    hash_key.hash(record_key(pages, handle))
 }
 
 /// Every live record of a page: (offset, key, value).
@@ -451,27 +478,6 @@ fn as_str(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).expect("records hold the UTF-8 they were given")
 }
 
-/// A fixed, unkeyed hash (a core has no randomness of its own): eight bytes at a time,
-/// multiplied and rotated, then finished with MurmurHash3's avalanche so both the low
-/// bits (bucket) and the high bits (hashbrown's tag) depend on every byte.
-fn hash(key: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = (key.len() as u64).wrapping_mul(K);
-    let mut words = key.chunks_exact(8);
-    for word in &mut words {
-        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        h = (h ^ w).wrapping_mul(K).rotate_left(31);
-    }
-    let mut last = [0u8; 8];
-    last[..words.remainder().len()].copy_from_slice(words.remainder());
-    h = (h ^ u64::from_le_bytes(last)).wrapping_mul(K);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
-
 impl PartialEq for Store {
     fn eq(&self, other: &Store) -> bool {
         self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
@@ -499,13 +505,26 @@ impl Serialize for Store {
     }
 }
 
+/// Decodes under the zero hash key; [`StoreSeed`] decodes under a server's own.
 impl<'de> Deserialize<'de> for Store {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Store, D::Error> {
-        deserializer.deserialize_map(StoreVisitor)
+        StoreSeed(HashKey::default()).deserialize(deserializer)
     }
 }
 
-struct StoreVisitor;
+/// A store decoded with its table keyed by this key from the start, so a restore does
+/// not hash every key twice.
+pub struct StoreSeed(pub HashKey);
+
+impl<'de> DeserializeSeed<'de> for StoreSeed {
+    type Value = Store;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Store, D::Error> {
+        deserializer.deserialize_map(StoreVisitor(self.0))
+    }
+}
+
+struct StoreVisitor(HashKey);
 
 impl<'de> Visitor<'de> for StoreVisitor {
     type Value = Store;
@@ -515,14 +534,17 @@ impl<'de> Visitor<'de> for StoreVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Store, A::Error> {
-        let mut store = Store::default();
+        let mut store = Store {
+            hash_key: self.0,
+            ..Store::default()
+        };
         // Room for the entries announced, up to a bound: the hint comes from the bytes
         // being decoded, which may be hostile, and the bytes themselves bound what
         // arrives. Growing the table instead rehashes every key at each doubling.
         let announced = access.size_hint().unwrap_or(0);
-        let pages = &store.pages;
+        let (hash_key, pages) = (store.hash_key, &store.pages);
         let room = announced.min(RESERVE_ENTRIES_MAX);
-        store.table.reserve(room, |&h| hash_of(pages, h));
+        store.table.reserve(room, |&h| hash_of(hash_key, pages, h));
         // A later duplicate replaces an earlier one, as it would in a `BTreeMap`. The
         // bytes come from a disk or a leader: a key or value past the service's limits
         // (which no correct state holds, and which the records could not store) is a

@@ -107,8 +107,21 @@ impl<S: StateMachine> Replicated<S> {
     /// raft-core assembled it from chunks within the node's limits, or the driver read it
     /// from its own disk.
     pub fn restore(data: &[u8]) -> Result<Self, DecodeError> {
+        Self::restore_with_hash_seed(data, 0)
+    }
+
+    /// The empty state, its machine keyed by `seed` ([`StateMachine::with_hash_seed`]).
+    pub fn with_hash_seed(seed: u64) -> Self {
+        Replicated {
+            machine: S::default().with_hash_seed(seed),
+            sessions: Sessions::default(),
+        }
+    }
+
+    /// [`Replicated::restore`] with the machine keyed by `seed`, as a server's is.
+    pub fn restore_with_hash_seed(data: &[u8], seed: u64) -> Result<Self, DecodeError> {
         let Some((&version, rest)) = data.split_first() else {
-            return Ok(Self::default());
+            return Ok(Self::with_hash_seed(seed));
         };
         if version != SNAPSHOT_VERSION {
             return Err(DecodeError::Version {
@@ -122,7 +135,7 @@ impl<S: StateMachine> Replicated<S> {
                 source,
             })?;
         Ok(Replicated {
-            machine: S::restore(machine)?,
+            machine: S::restore_with_hash_seed(machine, seed)?,
             sessions,
         })
     }

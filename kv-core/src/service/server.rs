@@ -118,9 +118,11 @@ pub struct Server<S: StateMachine> {
 impl<S: StateMachine> Server<S> {
     /// Starts from what the disk holds (`RestoredState::default()` on first boot).
     pub fn new(cfg: ServerConfig, restored: RestoredState) -> Result<Self, ServerError> {
+        // The state's tables are keyed from the node's own seed: a client cannot
+        // predict where its keys land (see `StateMachine::with_hash_seed`).
         let state = match &restored.snapshot {
-            Some(s) => Replicated::restore(&s.data)?,
-            None => Replicated::default(),
+            Some(s) => Replicated::restore_with_hash_seed(&s.data, cfg.raft.seed)?,
+            None => Replicated::with_hash_seed(cfg.raft.seed),
         };
         let applied = restored.snapshot.as_ref().map_or(0, |s| s.meta.index);
         let node = Node::new(cfg.raft.clone(), restored)?;
@@ -311,7 +313,7 @@ impl<S: StateMachine> Server<S> {
 
     fn install(&mut self, data: &[u8], index: Index, out: &mut ServerReady<S::Output>) {
         assert!(index > self.applied, "raft installs only newer snapshots");
-        match Replicated::restore(data) {
+        match Replicated::restore_with_hash_seed(data, self.cfg.raft.seed) {
             Ok(state) => self.state = state,
             Err(e) => self.failure = Some(e),
         }

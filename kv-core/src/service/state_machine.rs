@@ -76,6 +76,20 @@ pub trait StateMachine: Default {
     /// bounded (raft-core assembles a snapshot within its limits); a decoder must not
     /// allocate much more than that on a length field's say-so ([`decode`] does not).
     fn restore(bytes: &[u8]) -> Result<Self, DecodeError>;
+
+    /// This state with whatever it hashes client-chosen data by keyed from `seed` (a
+    /// server's `raft.seed`), so that a client cannot choose keys that all collide (hash
+    /// flooding). Equal states still encode to equal bytes whatever their seeds. The
+    /// default has nothing to key.
+    fn with_hash_seed(self, _seed: u64) -> Self {
+        self
+    }
+
+    /// [`StateMachine::restore`], then [`StateMachine::with_hash_seed`]; a state that can
+    /// key its tables while it decodes overrides it.
+    fn restore_with_hash_seed(bytes: &[u8], seed: u64) -> Result<Self, DecodeError> {
+        Self::restore(bytes).map(|state| state.with_hash_seed(seed))
+    }
 }
 
 /// Where a client's operation goes: through the log, or to a ReadIndex read.

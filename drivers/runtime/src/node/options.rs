@@ -49,12 +49,15 @@ pub struct TraceOptions {
 
 impl NodeOptions {
     /// Defaults for a 10 ms tick: elections after 300–600 ms of silence, heartbeats every
-    /// 50 ms, a snapshot once the log passes 8 MiB.
+    /// 50 ms, a snapshot once the log passes 8 MiB, a random seed.
     pub fn new(id: NodeId, peers: BTreeMap<NodeId, SocketAddr>, data_dir: PathBuf) -> Self {
         let mut raft = raft_core::Config::new(id, peers.keys().copied().collect());
         raft.election_ticks = 30;
         raft.heartbeat_ticks = 5;
-        raft.seed = id ^ 0x9e37_79b9_7f4a_7c15;
+        // Random per start: it draws the election timeouts and keys the state's hash
+        // tables, which a client must not be able to predict (hash flooding). A trace
+        // records it, so a replay still repeats the run.
+        raft.seed = crate::clerk_loop::fresh_client_id();
         let mut server = ServerConfig::new(raft);
         server.max_raft_state_bytes = Some(8 << 20);
         NodeOptions {

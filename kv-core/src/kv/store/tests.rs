@@ -2,7 +2,9 @@ use std::collections::BTreeMap;
 
 use quickcheck::{quickcheck, TestResult};
 
-use super::{Store, PAGE_BYTES};
+use serde::de::DeserializeSeed;
+
+use super::{HashKey, Store, StoreSeed, PAGE_BYTES};
 
 /// One operation of a model test: key number, and a value built from a byte and a size.
 #[derive(Clone, Debug)]
@@ -41,8 +43,13 @@ fn value(c: u8, size: u16) -> String {
 
 /// Applies `steps` to a store and to a `BTreeMap`, checking they agree after each.
 fn run(steps: &[Step]) -> Store {
+    run_keyed(steps, HashKey::default())
+}
+
+/// [`run`] with the store's table keyed by `hash_key`.
+fn run_keyed(steps: &[Step], hash_key: HashKey) -> Store {
     // Small pages, so a short run fills, seals and evacuates many.
-    let mut store = Store::with_page_bytes(4096);
+    let mut store = Store::with_page_bytes(4096).rekeyed(hash_key);
     let mut model: BTreeMap<String, String> = BTreeMap::new();
     for step in steps {
         match *step {
@@ -85,6 +92,25 @@ quickcheck! {
         let back: Store = postcard::from_bytes(&bytes).unwrap();
         back.check_invariants();
         TestResult::from_bool(back == store)
+    }
+
+    /// Keyed by any seed, a store holds and encodes the same; a filled store keyed
+    /// again, and one decoded under a key, still find every record (`check_invariants`
+    /// looks each key up through the table).
+    fn a_hash_key_changes_where_keys_land_not_what_is_stored(steps: Vec<Step>, seed: u64) -> TestResult {
+        let keyed = run_keyed(&steps, HashKey::from_seed(seed));
+        let plain = run(&steps);
+        let bytes = postcard::to_allocvec(&keyed).unwrap();
+        assert_eq!(bytes, postcard::to_allocvec(&plain).unwrap());
+        let rekeyed = plain.rekeyed(HashKey::from_seed(seed ^ 1));
+        rekeyed.check_invariants();
+        let mut decoder = postcard::Deserializer::from_bytes(&bytes);
+        let decoded = StoreSeed(HashKey::from_seed(seed)).deserialize(&mut decoder).unwrap();
+        decoded.check_invariants();
+        assert_eq!(keyed.hash_key(), HashKey::from_seed(seed));
+        assert_eq!(rekeyed.hash_key(), HashKey::from_seed(seed ^ 1));
+        assert_eq!(decoded.hash_key(), HashKey::from_seed(seed), "decoded under its key");
+        TestResult::from_bool(decoded == keyed && rekeyed == keyed)
     }
 }
 
