@@ -3,8 +3,10 @@
 //! must see exactly what it would have seen ticking one at a time.
 
 mod common;
+mod lossy_disk;
 
 use common::Net;
+use lossy_disk::Rng;
 use raft_core::{Input, MessageBody, Role, StepError, TICKS_PER_INPUT_MAX};
 
 /// Ticks node `id` once; returns whether the step sent anything or changed its role.
@@ -117,19 +119,6 @@ fn ticks_handed_in_at_once_are_capped() {
     .unwrap();
     assert_eq!(net.node(1).role(), Role::PreCandidate);
     assert!(net.queue.len() > 100, "it asked for votes again and again");
-}
-
-/// splitmix64: the test's own deterministic choices.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n
-    }
 }
 
 /// Two copies of one cluster, fed the same random run, except that one is ticked one
