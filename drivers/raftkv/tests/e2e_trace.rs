@@ -273,8 +273,14 @@ fn is_write(op: &Op) -> bool {
     matches!(op, Op::Put { .. } | Op::Append { .. })
 }
 
+/// The step (node, frame, number) at which a leading node first received a write: the
+/// first such write of the whole run, by time. Nothing was applied before it, so it
+/// is new to the session table and its value reaches the log. A later leader's first
+/// write may be a client's retry of one already applied, answered from the session
+/// table whatever its value (which leader comes first varies with the random seeds).
 fn first_put(traces: &[NodeTrace]) -> (NodeId, usize, u64) {
     let view = trace::view::build(traces, "", 0, u64::MAX);
+    let mut first_writes = Vec::new();
     for t in traces {
         let first = view_first_incarnation(traces, t.node);
         let mut leading = false;
@@ -289,10 +295,15 @@ fn first_put(traces: &[NodeTrace]) -> (NodeId, usize, u64) {
             };
             let mut input = input(step);
             if leading && requests_mut(&mut input).iter().any(|r| is_write(&r.op)) {
-                return (t.node, frame, s.step);
+                first_writes.push((s.time_us, t.node, frame, s.step));
+                break;
             }
             leading = s.role == "leader";
         }
     }
-    panic!("no node was asked to write while leading")
+    let (_, node, frame, step) = first_writes
+        .into_iter()
+        .min()
+        .expect("some node was asked to write while leading");
+    (node, frame, step)
 }
