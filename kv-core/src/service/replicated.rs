@@ -105,7 +105,9 @@ impl<S: StateMachine> Replicated<S> {
 
     /// Decodes a snapshot (empty bytes: the initial state). Its size is already bounded:
     /// raft-core assembled it from chunks within the node's limits, or the driver read it
-    /// from its own disk.
+    /// from its own disk. The machine is keyed from seed 0 (tools and tests; a server
+    /// keys its own from its seed with [`Replicated::restore_with_hash_seed`]), so this
+    /// decodes through the same path a server's restore takes.
     pub fn restore(data: &[u8]) -> Result<Self, DecodeError> {
         Self::restore_with_hash_seed(data, 0)
     }
